@@ -1,0 +1,32 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "MosaicFleet",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mosaic", targets: ["mosaic"]),
+        .library(name: "FleetCore", targets: ["FleetCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        .target(
+            name: "FleetCore",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .executableTarget(
+            name: "mosaic",
+            dependencies: [
+                "FleetCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore"]),
+        .testTarget(name: "FleetIntegrationTests", dependencies: ["FleetCore"]),
+        .testTarget(name: "MosaicCLITests", dependencies: ["FleetCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,78 @@
+import Foundation
+
+/// The text of every file the fleet writes for other programs: tmux config and systemd units.
+public enum FleetFiles {
+    public static let holderUnit = "mosaic-holder.service"
+    public static let agentTemplate = "mosaic-agent@.service"
+
+    public static func agentUnit(_ name: String) -> String { "mosaic-agent@\(name).service" }
+
+    /// The fleet's own tmux config: the user's ~/.tmux.conf never applies to the fleet.
+    public static func tmuxConfig() -> String {
+        """
+        # Written by mosaic; replaced on `mosaic fleet init` / `fleet up`. Do not edit.
+        # The fleet's tmux server reads only this file, never ~/.tmux.conf.
+        set -g default-shell /bin/sh
+        set -g default-terminal screen-256color
+        set -g history-limit 20000
+        set -g remain-on-exit on
+        set -g exit-empty off
+        set -g status-left-length 40
+        set -g base-index 0
+        set -g pane-base-index 0
+        set -g mouse off
+        set -s escape-time 10
+        # No key may switch a client to another session or make a read-only viewer writable
+        # (default bindings include switch-client); only detach is kept for `agent attach`.
+        unbind -a -T prefix
+        unbind -a -T root
+        bind -T prefix d detach-client
+
+        """
+    }
+
+    public static func holderUnitText(tmuxPath: String, socket: String, config: String, mosaic: String, home: String) -> String {
+        """
+        # Written by `mosaic fleet init`; reinstalling replaces it.
+        [Unit]
+        Description=Mosaic Fleet tmux server (socket \(socket))
+
+        [Service]
+        Type=simple
+        Environment=MOSAIC_HOME=\(home)
+        # The tmux server runs in this unit, in the foreground (-D), so systemd supervises it and
+        # an agent unit stopping can never take the server (and every agent) down with it.
+        ExecStart=\(ShellQuote.join([tmuxPath, "-L", socket, "-f", config, "-D"]))
+        ExecStartPost=\(ShellQuote.join([mosaic, "internal", "holder"]))
+        Restart=on-failure
+        RestartSec=2
+
+        [Install]
+        WantedBy=default.target
+
+        """
+    }
+
+    public static func agentTemplateText(mosaic: String, home: String) -> String {
+        """
+        # Written by `mosaic fleet init`; reinstalling replaces it. One instance per roster agent.
+        [Unit]
+        Description=Mosaic Fleet agent %i
+        Requires=\(holderUnit)
+        After=\(holderUnit)
+
+        [Service]
+        # The agent's session lives in the holder's tmux server; this unit only creates and
+        # kills it, so stopping it never touches another agent or the server.
+        Type=oneshot
+        RemainAfterExit=yes
+        Environment=MOSAIC_HOME=\(home)
+        ExecStart=\(ShellQuote.join([mosaic, "internal", "launch"])) %i
+        ExecStop=\(ShellQuote.join([mosaic, "internal", "stop"])) %i
+
+        [Install]
+        WantedBy=default.target
+
+        """
+    }
+}

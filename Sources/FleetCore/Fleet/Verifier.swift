@@ -1,0 +1,116 @@
+import Foundation
+
+/// One finding of `fleet verify`: what was checked, whether it holds, and the fix if not.
+public struct VerifyCheck: Sendable, Equatable {
+    public enum Level: String, Sendable { case ok, problem, info }
+    public var name: String
+    public var level: Level
+    public var detail: String
+    public var fix: String?
+}
+
+/// Checks the fleet's footing: tmux, socket, holder, units, linger, home permissions.
+public struct Verifier: Sendable {
+    public static let minimumTmux = (3, 2)
+    public let context: FleetContext
+
+    public init(context: FleetContext) { self.context = context }
+
+    public func run() async -> [VerifyCheck] {
+        var checks: [VerifyCheck] = []
+        func add(_ name: String, _ level: VerifyCheck.Level, _ detail: String, fix: String? = nil) {
+            checks.append(VerifyCheck(name: name, level: level, detail: detail, fix: fix))
+        }
+        let roster: Roster
+        do {
+            roster = try context.loadRoster()
+            add("roster", .ok, "\(context.paths.roster): \(roster.agents.count) agents")
+        } catch {
+            add("roster", .problem, "\(error)", fix: "fix the roster, or run `mosaic fleet init` to write a starter one")
+            return checks
+        }
+        checkHome(add)
+
+        let tmux: Tmux
+        do { tmux = try context.tmux(for: roster, timeout: .seconds(5)) } catch {
+            add("tmux socket", .problem, "\(error)", fix: "set tmux.socketName in the roster to a plain name")
+            return checks
+        }
+        do {
+            let v = try await tmux.version()
+            if (v.major, v.minor) >= Self.minimumTmux {
+                add("tmux", .ok, v.text)
+            } else {
+                add("tmux", .problem, "\(v.text) is older than 3.2 (needs new-session -e and -D)", fix: "install tmux 3.2 or newer")
+            }
+        } catch {
+            add("tmux", .problem, "\(error)", fix: "install tmux (Debian: apt-get install tmux)")
+            return checks
+        }
+        do {
+            if let panes = try await tmux.listPanes() {
+                add("tmux server", .ok, "socket \"\(roster.socketName)\" answers (\(Set(panes.map(\.sessionName)).count) sessions)")
+                if panes.contains(where: { $0.sessionName == roster.holderSession }) {
+                    add("holder", .ok, "session \"\(roster.holderSession)\" is alive")
+                } else {
+                    add("holder", .problem, "no holder session \"\(roster.holderSession)\"", fix: "run `mosaic fleet up` (it recreates the holder)")
+                }
+            } else {
+                add("tmux server", .problem, "no server answers on socket \"\(roster.socketName)\"", fix: "run `mosaic fleet up`")
+            }
+        } catch {
+            add("tmux server", .problem, "\(error)", fix: "kill the hung server (`tmux -L \(roster.socketName) kill-server`) and run `mosaic fleet up`")
+        }
+        checkSystemd(roster, add)
+        return checks
+    }
+
+    func checkHome(_ add: (String, VerifyCheck.Level, String, String?) -> Void) {
+        var st = stat()
+        let run = context.paths.runDirectory
+        guard stat(run, &st) == 0 else {
+            add("home", .problem, "heartbeat directory \(run) is missing", "run `mosaic fleet init`")
+            return
+        }
+        let mode = st.st_mode & 0o777
+        if st.st_uid != getuid() {
+            add("home", .problem, "\(run) is owned by uid \(st.st_uid), not you (uid \(getuid()))", "chown it to yourself")
+        } else if mode != 0o700 {
+            add("home", .problem, "\(run) has mode \(String(mode, radix: 8)); heartbeats must be private", "chmod 700 \(run)")
+        } else {
+            add("home", .ok, "\(run) is private (0700)", nil)
+        }
+    }
+
+    func checkSystemd(_ roster: Roster, _ add: (String, VerifyCheck.Level, String, String?) -> Void) {
+        let systemctl = context.systemctl
+        if case .failure(let why) = systemctl.reachability {
+            add("systemd", .info, "n/a: \(why); agents run on tmux alone and will not come back after a reboot", nil)
+            return
+        }
+        let installer = UnitInstaller(context: context, roster: roster)
+        guard installer.isInstalled else {
+            add("units", .problem, "units are not installed in \(context.unitDirectory)", "run `mosaic fleet init --enable`")
+            return
+        }
+        if let tmuxPath = SpawnRunner.resolve("tmux", path: context.environment["PATH"]),
+           installer.unitFiles(tmuxPath: tmuxPath).contains(where: { FileIO.readSmall("\(context.unitDirectory)/\($0.key)") != $0.value }) {
+            add("units", .problem, "installed units differ from what this roster and binary need", "run `mosaic fleet init` to reinstall them")
+        } else {
+            add("units", .ok, "\(FleetFiles.holderUnit) and \(FleetFiles.agentTemplate) installed", nil)
+        }
+        let enabled = UnitInstaller.enabledUnits(in: context.unitDirectory)
+        let missing = installer.unitsToEnable.filter { !enabled.contains($0) }
+        if missing.isEmpty {
+            add("enabled", .ok, "holder and all \(roster.agents.count) agents start at boot", nil)
+        } else {
+            add("enabled", .problem, "not enabled at boot: \(missing.joined(separator: ", "))", "run `mosaic fleet init --enable`")
+        }
+        if context.lingerEnabled {
+            add("linger", .ok, "linger is on for \(context.userName)", nil)
+        } else {
+            add("linger", .problem, "linger is off for \(context.userName): the fleet stops at logout and does not start at boot",
+                "run `loginctl enable-linger \(context.userName)`")
+        }
+    }
+}

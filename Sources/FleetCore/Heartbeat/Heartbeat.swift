@@ -1,0 +1,115 @@
+import Foundation
+
+/// One heartbeat, protocol v1: `key=value` lines; unknown keys are kept but ignored.
+public struct Heartbeat: Sendable, Equatable {
+    public var ts: Date
+    public var pid: Int32
+    /// `ok` or `busy` in v1; `waiting` where a runtime reports it. Unknown words are kept as sent.
+    public var status: String
+    /// The probe nonce this heartbeat answers, if it answers one.
+    public var nonce: String?
+    /// The id of the last message the runtime acknowledged (`agent send --verify`).
+    public var ack: String?
+    /// Keys this version does not interpret, in file order.
+    public var extra: [(String, String)]
+
+    public init(ts: Date, pid: Int32, status: String = "ok", nonce: String? = nil, ack: String? = nil,
+                extra: [(String, String)] = []) {
+        self.ts = ts
+        self.pid = pid
+        self.status = status
+        self.nonce = nonce
+        self.ack = ack
+        self.extra = extra
+    }
+
+    public static func == (a: Heartbeat, b: Heartbeat) -> Bool {
+        a.ts == b.ts && a.pid == b.pid && a.status == b.status && a.nonce == b.nonce && a.ack == b.ack
+            && a.extra.map { "\($0.0)=\($0.1)" } == b.extra.map { "\($0.0)=\($0.1)" }
+    }
+
+    /// The file's text. Values never contain a newline (they are checked when written).
+    public func serialized() -> String {
+        var lines = ["ts=\(Timestamp.format(ts))", "pid=\(pid)", "status=\(status)"]
+        if let nonce { lines.append("nonce=\(nonce)") }
+        if let ack { lines.append("ack=\(ack)") }
+        lines += extra.map { "\($0.0)=\($0.1)" }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Parses a heartbeat file; `nil` when it has no valid `ts` (health is then unknown).
+    public static func parse(_ text: String) -> Heartbeat? {
+        var ts: Date?, pid: Int32 = 0, status = "ok", nonce: String?, ack: String?
+        var extra: [(String, String)] = []
+        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            let key = String(line[..<eq]).trimmingCharacters(in: .whitespaces)
+            let value = String(line[line.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+            switch key {
+            case "ts": ts = Timestamp.parse(value)
+            case "pid": pid = Int32(value) ?? 0
+            case "status": status = value
+            case "nonce": nonce = value.isEmpty ? nil : value
+            case "ack": ack = value.isEmpty ? nil : value
+            default: extra.append((key, value))
+            }
+        }
+        guard let ts else { return nil }
+        return Heartbeat(ts: ts, pid: pid, status: status, nonce: nonce, ack: ack, extra: extra)
+    }
+}
+
+/// Health by the protocol's one rule: healthy if `now - ts <= 3 × interval`.
+public enum HeartbeatHealth: String, Sendable, Codable {
+    case healthy, stale, unknown
+
+    public static func of(_ heartbeat: Heartbeat?, now: Date, interval: Int) -> HeartbeatHealth {
+        guard let heartbeat else { return .unknown }
+        return now.timeIntervalSince(heartbeat.ts) <= Double(3 * interval) ? .healthy : .stale
+    }
+}
+
+/// ISO 8601 UTC timestamps with milliseconds, formatted and parsed without shared formatters.
+public enum Timestamp {
+    public static func format(_ date: Date) -> String {
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(ms / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ v: Int32, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms % 1000), 3))Z"
+    }
+
+    /// Accepts `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+00:00)`; anything else is `nil`.
+    public static func parse(_ text: String) -> Date? {
+        let b = Array(text.utf8)
+        guard b.count >= 20, b[4] == 45, b[7] == 45, b[10] == 84 || b[10] == 116, b[13] == 58, b[16] == 58 else { return nil }
+        func num(_ from: Int, _ len: Int) -> Int32? {
+            var v: Int32 = 0
+            for i in from..<(from + len) {
+                guard b[i] >= 48, b[i] <= 57 else { return nil }
+                v = v * 10 + Int32(b[i] - 48)
+            }
+            return v
+        }
+        guard let y = num(0, 4), let mo = num(5, 2), let d = num(8, 2), let h = num(11, 2), let mi = num(14, 2),
+              let s = num(17, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
+        var i = 19
+        var fraction = 0.0, scale = 0.1
+        if b[i] == 46 {
+            i += 1
+            while i < b.count, b[i] >= 48, b[i] <= 57 { fraction += Double(b[i] - 48) * scale; scale /= 10; i += 1 }
+        }
+        let rest = String(decoding: b[i...], as: UTF8.self)
+        guard rest == "Z" || rest == "z" || rest == "+00:00" else { return nil }
+        var parts = tm()
+        parts.tm_year = y - 1900; parts.tm_mon = mo - 1; parts.tm_mday = d
+        parts.tm_hour = h; parts.tm_min = mi; parts.tm_sec = s
+        let epoch = timegm(&parts)
+        return Date(timeIntervalSince1970: Double(epoch) + fraction)
+    }
+}

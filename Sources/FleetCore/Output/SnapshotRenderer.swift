@@ -1,0 +1,140 @@
+import Foundation
+
+/// Turns a snapshot into the `fleet ps` table or its JSON twin.
+public enum SnapshotRenderer {
+    public static func json(_ snapshot: FleetSnapshot, includeStrays: Bool = true) -> JSON {
+        var items = snapshot.agents.map(json)
+        if includeStrays { items += snapshot.strays.map(json) }
+        return .array(items)
+    }
+
+    public static func json(_ row: AgentRow) -> JSON {
+        .object([
+            ("kind", .string(row.kind)),
+            ("name", .string(row.name)),
+            ("tenant_id", .string(row.tenant_id)),
+            ("host", .string(row.host)),
+            ("runtime", .string(row.runtime)),
+            ("role", .of(row.role)),
+            ("model", .of(row.model)),
+            ("effort", .of(row.effort)),
+            ("systemdActive", .of(row.systemdActive)),
+            ("systemdEnabled", .of(row.systemdEnabled)),
+            ("systemdState", .of(row.systemdState)),
+            ("session", .string(row.session.rawValue)),
+            ("paneAlive", .of(row.paneAlive)),
+            ("panePid", .of(row.panePid)),
+            ("paneCommand", .of(row.paneCommand)),
+            ("paneExitStatus", .of(row.paneExitStatus)),
+            ("processCommand", .of(row.processCommand)),
+            ("processState", .of(row.processState)),
+            ("idleSeconds", .of(row.idleSeconds)),
+            ("heartbeat", .object([
+                ("ts", .of(row.heartbeat.ts)),
+                ("pid", .of(row.heartbeat.pid)),
+                ("status", .of(row.heartbeat.status)),
+                ("health", .string(row.heartbeat.health.rawValue)),
+                ("ageMs", .of(row.heartbeat.ageMs)),
+            ])),
+            ("driftFlag", .of(row.driftFlag)),
+            ("bootEnableWarning", .of(row.bootEnableWarning)),
+            ("probe", row.probe.map { p in
+                .object([("nonce", .string(p.nonce)), ("answered", .bool(p.answered)), ("latencyMs", .of(p.latencyMs))])
+            } ?? .null),
+            ("healthy", .bool(row.healthy)),
+            ("problems", .array(row.problems.map(JSON.string))),
+        ])
+    }
+
+    public static func json(_ stray: StrayRow) -> JSON {
+        .object([
+            ("kind", .string(stray.kind)),
+            ("name", .string(stray.name)),
+            ("tenant_id", .string(stray.tenant_id)),
+            ("host", .string(stray.host)),
+            ("paneAlive", .bool(stray.paneAlive)),
+            ("panePid", .of(stray.panePid)),
+            ("paneCommand", .string(stray.paneCommand)),
+            ("idleSeconds", .of(stray.idleSeconds)),
+        ])
+    }
+
+    public static func table(_ snapshot: FleetSnapshot, width: Int?, color: Bool) -> String {
+        let probed = snapshot.agents.contains { $0.probe != nil }
+        var columns: [Table.Column] = [.init("AGENT"), .init("RUNTIME"), .init("SYSTEMD"), .init("PANE"), .init("PID"),
+                                       .init("CMD"), .init("IDLE"), .init("HEARTBEAT"), .init("STATUS")]
+        if probed { columns.append(.init("PROBE")) }
+        columns.append(.init("FLAGS", shrinkable: true))
+        let rows = snapshot.agents.map { row -> [Table.Cell] in
+            let systemd: String
+            if let active = row.systemdActive {
+                systemd = (active ? "active" : "inactive") + (row.systemdEnabled == true ? "/enabled" : "/disabled")
+            } else {
+                systemd = "n/a"
+            }
+            let pane: Table.Cell
+            switch row.session {
+            case .running: pane = Table.Cell(row.processState.map { ProcessSample(pid: 0, comm: "", state: $0).isStopped } == true ? "stopped" : "alive", color: "32")
+            case .dead: pane = Table.Cell("dead" + (row.paneExitStatus.map { "(\($0))" } ?? ""), color: "31")
+            case .missing: pane = Table.Cell("missing", color: "31")
+            case .noServer: pane = Table.Cell("no-server", color: "31")
+            }
+            let hb = row.heartbeat
+            let hbText = hb.health == .unknown ? "unknown" : "\(hb.health.rawValue) \(Duration.compact(ms: hb.ageMs))"
+            let hbColor = hb.health == .healthy ? "32" : hb.health == .stale ? "31" : "33"
+            var cells: [Table.Cell] = [
+                Table.Cell(row.name, color: row.healthy ? nil : "1"),
+                Table.Cell(row.runtime + (row.model.map { " \($0)" } ?? "")),
+                Table.Cell(systemd),
+                pane,
+                Table.Cell(row.panePid.map(String.init) ?? "-"),
+                Table.Cell(row.processCommand ?? row.paneCommand ?? "-"),
+                Table.Cell(row.idleSeconds.map { Duration.compact(ms: $0 * 1000) } ?? "-"),
+                Table.Cell(hbText, color: hbColor),
+                Table.Cell(hb.status ?? "-"),
+            ]
+            if probed {
+                cells.append(row.probe.map { $0.answered ? Table.Cell("\($0.latencyMs ?? 0)ms", color: "32") : Table.Cell("no answer", color: "31") }
+                             ?? "-")
+            }
+            var flags: [String] = []
+            if row.driftFlag == true { flags.append("DRIFT(\(row.processCommand ?? row.paneCommand ?? "?"))") }
+            if row.bootEnableWarning == true { flags.append("BOOT-ENABLE") }
+            if row.session == .missing { flags.append("MISSING") }
+            cells.append(Table.Cell(flags.joined(separator: " "), color: flags.isEmpty ? nil : "33"))
+            return cells
+        }
+        var out = "tenant \(snapshot.tenant) · host \(snapshot.host) · socket \(snapshot.socket) · systemd "
+            + (snapshot.systemdAvailable ? "user manager" : "n/a") + (snapshot.tmuxServerRunning ? "" : " · tmux server not running")
+            + "\n"
+        out += Table(columns: columns, rows: rows).rendered(width: width, color: color)
+        if !snapshot.strays.isEmpty {
+            out += "\nstrays (sessions on the socket that the roster does not name):\n"
+            out += Table(columns: [.init("SESSION"), .init("PANE"), .init("PID"), .init("CMD"), .init("IDLE")],
+                         rows: snapshot.strays.map { s in
+                             [Table.Cell(s.name), Table.Cell(s.paneAlive ? "alive" : "dead"), Table.Cell(s.panePid.map(String.init) ?? "-"),
+                              Table.Cell(s.paneCommand), Table.Cell(s.idleSeconds.map { Duration.compact(ms: $0 * 1000) } ?? "-")]
+                         }).rendered(width: width, color: color)
+        }
+        let unhealthy = snapshot.agents.filter { !$0.healthy }
+        out += "\n\(snapshot.agents.count - unhealthy.count)/\(snapshot.agents.count) healthy"
+        if !unhealthy.isEmpty {
+            out += "; " + unhealthy.map { "\($0.name): \($0.problems.filter { !$0.hasPrefix("drift") && !$0.hasPrefix("not enabled") && $0 != "linger off" }.joined(separator: ", "))" }
+                .joined(separator: "; ")
+        }
+        return out + "\n"
+    }
+}
+
+extension Duration {
+    /// 850ms, 12s, 4m, 3h, 2d — short enough for a table cell.
+    public static func compact(ms: Int?) -> String {
+        guard let ms else { return "-" }
+        if ms < 1000 { return "\(ms)ms" }
+        let s = ms / 1000
+        if s < 120 { return "\(s)s" }
+        if s < 7200 { return "\(s / 60)m" }
+        if s < 172_800 { return "\(s / 3600)h" }
+        return "\(s / 86400)d"
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+
+/// Everything the probes read, one value per plane; `nil` where a plane could not be read.
+public struct PlaneReadings: Sendable {
+    /// Every pane on the fleet's socket; `nil`: no tmux server is running there.
+    public var panes: [PaneInfo]?
+    /// `nil`: no systemd user manager (the table says n/a).
+    public var units: [UnitState]?
+    /// Units enabled through a `.wants` directory; `nil` with `units`.
+    public var enabledUnits: Set<String>?
+    public var linger: Bool?
+    public var processes: [Int32: ProcessSample]
+    public var heartbeats: [String: Heartbeat]
+    /// Probe outcomes by agent, only when `--probe` ran.
+    public var probes: [String: ProbeOutcome]?
+    /// Why a reachable systemd could not be read, if it could not.
+    public var systemdError: String?
+
+    public init(panes: [PaneInfo]?, units: [UnitState]?, enabledUnits: Set<String>?, linger: Bool?,
+                processes: [Int32: ProcessSample], heartbeats: [String: Heartbeat], probes: [String: ProbeOutcome]? = nil,
+                systemdError: String? = nil) {
+        self.systemdError = systemdError
+        self.panes = panes
+        self.units = units
+        self.enabledUnits = enabledUnits
+        self.linger = linger
+        self.processes = processes
+        self.heartbeats = heartbeats
+        self.probes = probes
+    }
+}
+
+/// The answer to one probe.
+public struct ProbeOutcome: Sendable, Equatable, Codable {
+    public var nonce: String
+    public var answered: Bool
+    public var latencyMs: Int?
+
+    public init(nonce: String, answered: Bool, latencyMs: Int?) {
+        self.nonce = nonce
+        self.answered = answered
+        self.latencyMs = latencyMs
+    }
+}
+
+/// The heartbeat as a row shows it.
+public struct HeartbeatView: Sendable, Equatable, Codable {
+    public var ts: String?
+    public var pid: Int32?
+    public var status: String?
+    public var health: HeartbeatHealth
+    public var ageMs: Int?
+}
+
+/// Where an agent's tmux session stands.
+public enum SessionState: String, Sendable, Codable {
+    case running, dead, missing, noServer = "no-server"
+}
+
+/// One roster agent joined across the planes. Field names are the `fleet ps --json` contract.
+public struct AgentRow: Sendable, Equatable, Codable {
+    public var kind = "agent"
+    public var name: String
+    public var tenant_id: String
+    public var host: String
+    public var runtime: String
+    public var role: String?
+    public var model: String?
+    public var effort: String?
+    public var systemdActive: Bool?
+    public var systemdEnabled: Bool?
+    public var systemdState: String?
+    public var session: SessionState
+    public var paneAlive: Bool?
+    public var panePid: Int32?
+    public var paneCommand: String?
+    public var paneExitStatus: Int32?
+    public var processCommand: String?
+    public var processState: String?
+    public var idleSeconds: Int?
+    public var heartbeat: HeartbeatView
+    public var driftFlag: Bool?
+    public var bootEnableWarning: Bool?
+    public var probe: ProbeOutcome?
+    /// Healthy means a recent heartbeat from a live pane (and, when probed, an answer).
+    public var healthy: Bool
+    /// Why the agent is not healthy, or what else needs attention, as short phrases.
+    public var problems: [String]
+}
+
+/// A session on the fleet's socket that the roster does not name.
+public struct StrayRow: Sendable, Equatable, Codable {
+    public var kind = "stray"
+    public var name: String
+    public var tenant_id: String
+    public var host: String
+    public var paneAlive: Bool
+    public var panePid: Int32?
+    public var paneCommand: String
+    public var idleSeconds: Int?
+}
+
+/// The whole fleet at one moment: the pure join of the planes.
+public struct FleetSnapshot: Sendable, Equatable {
+    public var tenant: String
+    public var host: String
+    public var socket: String
+    public var systemdAvailable: Bool
+    public var tmuxServerRunning: Bool
+    public var agents: [AgentRow]
+    public var strays: [StrayRow]
+    public var warnings: [String]
+
+    public var allHealthy: Bool { agents.allSatisfy(\.healthy) }
+
+    /// Joins the readings for `roster` as of `now`. No I/O happens here.
+    public static func join(roster: Roster, readings r: PlaneReadings, now: Date) -> FleetSnapshot {
+        var paneBySession: [String: PaneInfo] = [:]
+        for pane in r.panes ?? [] where paneBySession[pane.sessionName] == nil { paneBySession[pane.sessionName] = pane }
+        let unitByName = Dictionary((r.units ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let nowEpoch = now.timeIntervalSince1970
+
+        let rows = roster.agents.map { spec -> AgentRow in
+            let pane = paneBySession[spec.name]
+            let session: SessionState = r.panes == nil ? .noServer : pane == nil ? .missing : pane!.dead ? .dead : .running
+            let process = pane.flatMap { $0.dead ? nil : $0.pid }.flatMap { r.processes[$0] }
+            let unitName = FleetFiles.agentUnit(spec.name)
+            var systemdActive: Bool?, systemdEnabled: Bool?, systemdState: String?
+            if r.units != nil {
+                let unit = unitByName[unitName]
+                systemdActive = unit?.isActive ?? false
+                systemdEnabled = r.enabledUnits?.contains(unitName) ?? false
+                systemdState = unit.map { "\($0.active)/\($0.sub)" } ?? "inactive"
+            }
+            let beat = r.heartbeats[spec.name]
+            let health = HeartbeatHealth.of(beat, now: now, interval: roster.heartbeatIntervalSeconds)
+            let view = HeartbeatView(ts: beat.map { Timestamp.format($0.ts) }, pid: beat?.pid, status: beat?.status,
+                                     health: health, ageMs: beat.map { max(0, Int((now.timeIntervalSince($0.ts) * 1000).rounded())) })
+            let adapter = RuntimeAdapter.of(spec.runtime)
+            let runsAs = process?.comm ?? (session == .running ? pane?.currentCommand : nil)
+            let drift = session == .running ? adapter.isDrift(paneCommand: runsAs) : nil
+            var bootWarning: Bool?
+            if let active = systemdActive {
+                bootWarning = active && (systemdEnabled == false || r.linger == false)
+            }
+            let probe = r.probes?[spec.name]
+
+            var problems: [String] = []
+            switch session {
+            case .noServer: problems.append("tmux server not running")
+            case .missing: problems.append("no tmux session")
+            case .dead: problems.append("pane dead" + (pane?.deadStatus.map { " (exit \($0))" } ?? ""))
+            case .running: break
+            }
+            if process?.isStopped == true { problems.append("process stopped") }
+            switch health {
+            case .unknown: problems.append("no heartbeat")
+            case .stale: problems.append("heartbeat stale")
+            case .healthy: break
+            }
+            if let probe, !probe.answered { problems.append("probe unanswered") }
+            if drift == true { problems.append("drift: runs \(runsAs ?? "?")") }
+            if bootWarning == true {
+                problems.append(systemdEnabled == false ? "not enabled at boot" : "linger off")
+            }
+            let healthy = session == .running && health == .healthy && (probe?.answered ?? true)
+                && process?.isStopped != true
+
+            return AgentRow(
+                name: spec.name, tenant_id: roster.tenant, host: roster.host, runtime: spec.runtime.rawValue,
+                role: spec.role, model: spec.model, effort: spec.effort,
+                systemdActive: systemdActive, systemdEnabled: systemdEnabled, systemdState: systemdState,
+                session: session, paneAlive: pane.map { !$0.dead }, panePid: pane?.pid, paneCommand: pane?.currentCommand,
+                paneExitStatus: pane?.dead == true ? pane?.deadStatus : nil,
+                processCommand: process?.comm, processState: process?.state,
+                idleSeconds: pane?.windowActivity.map { max(0, Int(nowEpoch) - $0) },
+                heartbeat: view, driftFlag: drift, bootEnableWarning: bootWarning, probe: probe,
+                healthy: healthy, problems: problems)
+        }
+
+        let named = Set(roster.agents.map(\.name)).union([roster.holderSession])
+        var seen = Set<String>()
+        let strays = (r.panes ?? []).compactMap { pane -> StrayRow? in
+            guard !named.contains(pane.sessionName), seen.insert(pane.sessionName).inserted else { return nil }
+            return StrayRow(name: pane.sessionName, tenant_id: roster.tenant, host: roster.host, paneAlive: !pane.dead,
+                            panePid: pane.pid, paneCommand: pane.currentCommand,
+                            idleSeconds: pane.windowActivity.map { max(0, Int(nowEpoch) - $0) })
+        }
+        return FleetSnapshot(tenant: roster.tenant, host: roster.host, socket: roster.socketName,
+                             systemdAvailable: r.units != nil, tmuxServerRunning: r.panes != nil, agents: rows, strays: strays,
+                             warnings: r.systemdError.map { ["systemd could not be read: \($0)"] } ?? [])
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// Reads every plane with a fixed number of process calls, whatever the fleet's size:
+/// one `tmux list-panes -a`, one `systemctl list-units`, then files under /proc and the run directory.
+public struct PlaneReader: Sendable {
+    public let context: FleetContext
+
+    public init(context: FleetContext) { self.context = context }
+
+    public func read(roster: Roster, probeTimeout: Duration? = nil, clock: @Sendable () -> Date = Date.init) async throws -> PlaneReadings {
+        let tmux = try context.tmux(for: roster)
+        let systemctl = context.systemctl
+        let store = context.heartbeats
+
+        // A probe is asked before the planes are read so the agents answer while we read.
+        var prober: Prober?
+        if probeTimeout != nil {
+            prober = Prober(store: store, agents: roster.agents.map(\.name))
+            try prober?.send(now: clock())
+        }
+
+        async let panes = tmux.listPanes()
+        async let units: Result<[UnitState], SystemdError>? = Self.readUnits(systemctl)
+        let paneList = try await panes
+        var unitList: [UnitState]?, systemdError: String?
+        switch await units {
+        case .success(let list)?: unitList = list
+        case .failure(let error)?: systemdError = error.description
+        case nil: break
+        }
+
+        var processes: [Int32: ProcessSample] = [:]
+        let table = ProcessTable()
+        for pane in paneList ?? [] where !pane.dead {
+            if let pid = pane.pid, processes[pid] == nil, let sample = table.sample(pid) { processes[pid] = sample }
+        }
+
+        var probes: [String: ProbeOutcome]?
+        if let prober, let probeTimeout {
+            probes = await prober.collect(timeout: probeTimeout)
+        }
+        var heartbeats: [String: Heartbeat] = [:]
+        for agent in roster.agents {
+            if let beat = prober?.answers[agent.name] ?? store.read(agent.name) { heartbeats[agent.name] = beat }
+        }
+        return PlaneReadings(
+            panes: paneList, units: unitList,
+            enabledUnits: unitList == nil ? nil : UnitInstaller.enabledUnits(in: context.unitDirectory),
+            linger: unitList == nil ? nil : context.lingerEnabled,
+            processes: processes, heartbeats: heartbeats, probes: probes, systemdError: systemdError)
+    }
+
+    /// `nil` when no user manager is reachable; a failure when it is but would not answer.
+    static func readUnits(_ systemctl: Systemctl) async -> Result<[UnitState], SystemdError>? {
+        guard systemctl.isReachable else { return nil }
+        do { return .success(try await systemctl.listUnits(["mosaic-*"])) } catch let error as SystemdError {
+            return .failure(error)
+        } catch { return .failure(.unavailable("\(error)")) }
+    }
+}
+
+/// Asks every agent for a fresh heartbeat carrying a new nonce and waits, bounded, for the echoes.
+public final class Prober: @unchecked Sendable {
+    let store: HeartbeatStore
+    let agents: [String]
+    public private(set) var nonces: [String: String] = [:]
+    public private(set) var answers: [String: Heartbeat] = [:]
+    private var sentAt = DispatchTime.now()
+
+    public init(store: HeartbeatStore, agents: [String]) {
+        self.store = store
+        self.agents = agents
+    }
+
+    public func send(now: Date) throws {
+        sentAt = DispatchTime.now()
+        for agent in agents {
+            let nonce = Self.newNonce()
+            nonces[agent] = nonce
+            try store.requestProbe(agent, nonce: nonce, now: now)
+        }
+    }
+
+    /// Polls the heartbeat files until every agent echoed its nonce or the deadline passed.
+    /// An answer that does not echo the nonce is not an answer. Probe requests are removed after.
+    public func collect(timeout: Duration) async -> [String: ProbeOutcome] {
+        var latency: [String: Int] = [:]
+        let deadline = sentAt.uptimeNanoseconds + UInt64(timeout.nanoseconds)
+        while true {
+            for agent in agents where latency[agent] == nil {
+                if let beat = store.read(agent), beat.nonce == nonces[agent] {
+                    answers[agent] = beat
+                    latency[agent] = Int((DispatchTime.now().uptimeNanoseconds - sentAt.uptimeNanoseconds) / 1_000_000)
+                }
+            }
+            if latency.count == agents.count || DispatchTime.now().uptimeNanoseconds >= deadline { break }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        for agent in agents { store.clearProbe(agent) }
+        return Dictionary(uniqueKeysWithValues: agents.map { agent in
+            (agent, ProbeOutcome(nonce: nonces[agent] ?? "", answered: latency[agent] != nil, latencyMs: latency[agent]))
+        })
+    }
+
+    static func newNonce() -> String {
+        (0..<4).map { _ in String(format: "%04x", UInt16.random(in: 0...UInt16.max)) }.joined()
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import Yams
+
+/// Parses and validates roster YAML, reporting the first problem with its line and the fix.
+public struct RosterLoader: Sendable {
+    /// Values the roster may leave out.
+    public struct Defaults: Sendable {
+        public var tenant: String
+        public var host: String
+        public init(tenant: String, host: String) {
+            self.tenant = tenant
+            self.host = host
+        }
+    }
+
+    public var defaults: Defaults
+
+    public init(defaults: Defaults) { self.defaults = defaults }
+
+    public func load(path: String) throws -> Roster {
+        guard FileManager.default.fileExists(atPath: path) else { throw RosterError.missing(path: path) }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RosterError.unreadable(path: path, reason: "permission denied or not a regular file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw RosterError.unreadable(path: path, reason: "not UTF-8 text")
+        }
+        return try parse(text, path: path)
+    }
+
+    public func parse(_ text: String, path: String = "roster.yaml") throws -> Roster {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw RosterError.invalid(path: path, line: 1, column: nil,
+                                          message: "the roster is empty; it needs at least `version: 1` and `agents:`")
+            }
+            root = node
+        } catch let error as YamlError {
+            throw Self.syntaxError(error, path: path)
+        }
+        return try Validator(path: path, defaults: defaults).roster(root)
+    }
+
+    static func syntaxError(_ error: YamlError, path: String) -> RosterError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _),
+             .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            let detail = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
+            return .invalid(path: path, line: mark.line, column: mark.column,
+                            message: "YAML syntax error: \(detail); fix the YAML at this line")
+        case .reader(let problem, _, _, _):
+            return .invalid(path: path, line: nil, column: nil, message: "YAML could not be read: \(problem)")
+        default:
+            return .invalid(path: path, line: nil, column: nil, message: "YAML error: \(error)")
+        }
+    }
+}
+
+/// Walks the composed YAML tree; every error carries the node's line.
+private struct Validator {
+    let path: String
+    let defaults: RosterLoader.Defaults
+
+    func fail(_ node: Node?, _ message: String) -> RosterError {
+        .invalid(path: path, line: node?.mark?.line, column: node?.mark?.column, message: message)
+    }
+
+    /// The mapping's entries by key, refusing unknown and repeated keys.
+    func entries(_ node: Node, allowed: [String], context: String) throws -> [String: (key: Node, value: Node)] {
+        guard let mapping = node.mapping else {
+            throw fail(node, "\(context) must be a mapping of `key: value` lines")
+        }
+        var result: [String: (key: Node, value: Node)] = [:]
+        for (key, value) in mapping {
+            guard let name = key.scalar?.string else { throw fail(key, "\(context) has a key that is not text") }
+            guard allowed.contains(name) else {
+                throw fail(key, "unknown key \"\(name)\" in \(context); allowed keys: \(allowed.joined(separator: ", "))")
+            }
+            guard result[name] == nil else { throw fail(key, "key \"\(name)\" appears twice in \(context); keep one") }
+            result[name] = (key, value)
+        }
+        return result
+    }
+
+    func string(_ node: Node, _ what: String) throws -> String {
+        guard let scalar = node.scalar else { throw fail(node, "\(what) must be a single value, not a list or mapping") }
+        return scalar.string
+    }
+
+    func optionalString(_ entry: (key: Node, value: Node)?, _ what: String) throws -> String? {
+        guard let entry else { return nil }
+        if entry.value.scalar.map({ $0.string.isEmpty || $0.string == "~" || $0.string == "null" }) == true,
+           entry.value.scalar?.style == .plain { return nil }
+        let value = try string(entry.value, what)
+        return value
+    }
+
+    func roster(_ root: Node) throws -> Roster {
+        let top = try entries(root, allowed: ["version", "tenant", "host", "tmux", "heartbeat", "agents"], context: "the roster")
+        guard let versionEntry = top["version"] else {
+            throw fail(root, "the roster has no `version`; add `version: 1` as its first line")
+        }
+        guard let version = Int(try string(versionEntry.value, "version")), version == Roster.currentVersion else {
+            throw fail(versionEntry.value, "unsupported roster version \"\(versionEntry.value.scalar?.string ?? "?")\"; this mosaic reads `version: 1`")
+        }
+        var roster = Roster(tenant: defaults.tenant, host: defaults.host, agents: [])
+        roster.version = version
+        if let tenant = try optionalString(top["tenant"], "tenant") {
+            guard AgentName.isValid(tenant) else {
+                throw fail(top["tenant"]?.value, "tenant \"\(tenant)\" must use letters, digits, '-' and '_' only")
+            }
+            roster.tenant = tenant
+        }
+        if let host = try optionalString(top["host"], "host") {
+            guard !host.isEmpty, host.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+                throw fail(top["host"]?.value, "host \"\(host)\" must be a host name (letters, digits, '-', '_', '.')")
+            }
+            roster.host = host
+        }
+        if let tmux = top["tmux"] {
+            let section = try entries(tmux.value, allowed: ["socketName", "holderSession"], context: "`tmux`")
+            if let socket = try optionalString(section["socketName"], "tmux.socketName") {
+                guard AgentName.isValid(socket), socket != "default" else {
+                    throw fail(section["socketName"]?.value, "tmux.socketName \"\(socket)\" must match \(AgentName.patternDescription) and must not be \"default\" (the user's own tmux server)")
+                }
+                roster.socketName = socket
+            }
+            if let holder = try optionalString(section["holderSession"], "tmux.holderSession") {
+                guard AgentName.isValid(holder) || (holder.first == "_" && AgentName.isValid(String(holder.dropFirst()))) else {
+                    throw fail(section["holderSession"]?.value, "tmux.holderSession \"\(holder)\" must be letters, digits, '-' and '_'")
+                }
+                roster.holderSession = holder
+            }
+        }
+        if let heartbeat = top["heartbeat"] {
+            let section = try entries(heartbeat.value, allowed: ["intervalSeconds"], context: "`heartbeat`")
+            if let entry = section["intervalSeconds"] {
+                guard let seconds = Int(try string(entry.value, "heartbeat.intervalSeconds")), (1...3600).contains(seconds) else {
+                    throw fail(entry.value, "heartbeat.intervalSeconds must be a whole number of seconds from 1 to 3600")
+                }
+                roster.heartbeatIntervalSeconds = seconds
+            }
+        }
+        guard let agentsEntry = top["agents"] else {
+            throw fail(root, "the roster has no `agents:` list; add at least one agent (see `mosaic agent roster --help`)")
+        }
+        if agentsEntry.value.scalar.map({ $0.string.isEmpty }) == true { return roster }
+        guard let list = agentsEntry.value.sequence else {
+            throw fail(agentsEntry.value, "`agents` must be a list of agents, each starting with `- name:`")
+        }
+        var seen: [String: Int] = [:]
+        for item in list {
+            let spec = try agent(item)
+            if let first = seen[spec.name] {
+                throw fail(item, "agent name \"\(spec.name)\" is used twice (first at line \(first)); names must be unique")
+            }
+            seen[spec.name] = item.mark?.line ?? 0
+            if spec.name == roster.holderSession {
+                throw fail(item, "agent name \"\(spec.name)\" is the holder session's name; rename the agent")
+            }
+            roster.agents.append(spec)
+        }
+        return roster
+    }
+
+    func agent(_ node: Node) throws -> AgentSpec {
+        let fields = try entries(node, allowed: ["name", "runtime", "command", "workdir", "role", "env", "model", "effort"],
+                                 context: "an agent")
+        guard let nameEntry = fields["name"] else { throw fail(node, "an agent has no `name`; add `name: <agent-name>`") }
+        let name = try string(nameEntry.value, "name")
+        guard AgentName.isValid(name) else {
+            throw fail(nameEntry.value, "agent name \"\(name)\" is not allowed: use \(AgentName.patternDescription) (letters, digits, '-', '_'; at most 63)")
+        }
+        guard let runtimeEntry = fields["runtime"] else {
+            throw fail(node, "agent \"\(name)\" has no runtime; add \"runtime: stub\" (one of \(RuntimeKind.allNames))")
+        }
+        let runtimeName = try string(runtimeEntry.value, "runtime")
+        guard let runtime = RuntimeKind(rawValue: runtimeName) else {
+            throw fail(runtimeEntry.value, "agent \"\(name)\" has unknown runtime \"\(runtimeName)\"; use one of \(RuntimeKind.allNames)")
+        }
+        let command = try optionalString(fields["command"], "command")
+        if runtime == .custom, command?.isEmpty ?? true {
+            throw fail(node, "agent \"\(name)\" has runtime custom but no `command`; add `command: \"<program> <args>\"`")
+        }
+        var env: [String: String] = [:]
+        if let envEntry = fields["env"] {
+            guard let mapping = envEntry.value.mapping else {
+                throw fail(envEntry.value, "`env` of agent \"\(name)\" must be a mapping such as {KEY: value}")
+            }
+            for (key, value) in mapping {
+                let k = try string(key, "env key")
+                guard Self.isEnvName(k) else {
+                    throw fail(key, "env key \"\(k)\" of agent \"\(name)\" is not a valid variable name ([A-Za-z_][A-Za-z0-9_]*)")
+                }
+                guard !k.hasPrefix("MOSAIC_") || k == "MOSAIC_RUNTIME_BIN" else {
+                    throw fail(key, "env key \"\(k)\" is reserved: mosaic sets MOSAIC_* variables itself")
+                }
+                guard env[k] == nil else { throw fail(key, "env key \"\(k)\" appears twice") }
+                env[k] = try string(value, "env value")
+            }
+        }
+        return AgentSpec(
+            name: name, runtime: runtime, command: command,
+            workdir: try optionalString(fields["workdir"], "workdir"),
+            role: try optionalString(fields["role"], "role"), env: env,
+            model: try optionalString(fields["model"], "model"),
+            effort: try optionalString(fields["effort"], "effort"))
+    }
+
+    static func isEnvName(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, first == "_" || (first.isASCII && CharacterSet.letters.contains(first)) else { return false }
+        return s.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && CharacterSet.alphanumerics.contains($0)) }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// Why an agent cannot be launched.
+public enum LaunchError: Error, Equatable, CustomStringConvertible {
+    case runtimeNotFound(agent: String, binary: String, searched: [String])
+    case workdirMissing(agent: String, path: String)
+    case serverNotRunning(socket: String)
+
+    public var description: String {
+        switch self {
+        case .runtimeNotFound(let agent, let binary, let searched):
+            return "agent \"\(agent)\": runtime binary \"\(binary)\" not found; looked in \(searched.joined(separator: ":")). "
+                + "Install it, set MOSAIC_RUNTIME_BIN to its directory, or give the agent a `command:` in the roster"
+        case .workdirMissing(let agent, let path):
+            return "agent \"\(agent)\": workdir \(path) does not exist; create it or fix `workdir:` in the roster"
+        case .serverNotRunning(let socket):
+            return "the fleet's tmux server (socket \"\(socket)\") is not running; start the holder first (`mosaic fleet up`)"
+        }
+    }
+}
+
+/// Builds the exact session an agent runs in: command, PATH and the MOSAIC_* environment.
+public struct RuntimeLaunch: Sendable {
+    public let context: FleetContext
+    public let roster: Roster
+
+    public init(context: FleetContext, roster: Roster) {
+        self.context = context
+        self.roster = roster
+    }
+
+    /// Directories a detached pane needs on PATH: it reads no shell rc file, so they are baked in.
+    public var runtimeBinDirectories: [String] {
+        let env = context.environment
+        let home = env["HOME"] ?? NSHomeDirectory()
+        var dirs: [String] = []
+        if let explicit = env["MOSAIC_RUNTIME_BIN"] { dirs += explicit.split(separator: ":").map(String.init) }
+        if let prefix = env["npm_config_prefix"] ?? env["NPM_CONFIG_PREFIX"] { dirs.append("\(prefix)/bin") }
+        dirs += ["\(home)/.npm-global/bin", "\(home)/.local/bin", "\(home)/.local/share/pipx/venvs/bin",
+                 "\(home)/.bun/bin", "\(home)/.cargo/bin"]
+        if let venv = env["VIRTUAL_ENV"] { dirs.append("\(venv)/bin") }
+        dirs.append((context.mosaicExecutable as NSString).deletingLastPathComponent)
+        dirs += (env["PATH"] ?? "").split(separator: ":").map(String.init)
+        dirs += ["/usr/local/bin", "/usr/bin", "/bin"]
+        var seen = Set<String>()
+        return dirs.filter { !$0.isEmpty && seen.insert($0).inserted }
+    }
+
+    public var panePath: String { runtimeBinDirectories.joined(separator: ":") }
+
+    /// The pane command: the roster's `command` (exec'd by the shell), else the runtime's binary.
+    public func command(for agent: AgentSpec) throws -> PaneCommand {
+        if let command = agent.command, !command.isEmpty {
+            return .shell("exec \(command)")
+        }
+        let adapter = RuntimeAdapter.of(agent.runtime)
+        guard let binary = adapter.binary else {
+            return .argv([context.mosaicExecutable, "agent", "stub"])
+        }
+        let dirs = runtimeBinDirectories
+        guard let path = SpawnRunner.resolve(binary, path: dirs.joined(separator: ":")) else {
+            throw LaunchError.runtimeNotFound(agent: agent.name, binary: binary, searched: dirs)
+        }
+        return .argv([path])
+    }
+
+    /// The environment set on the session itself (never inherited by luck from the server).
+    public func environment(for agent: AgentSpec) -> [(String, String)] {
+        var env: [(String, String)] = [
+            ("MOSAIC_AGENT_NAME", agent.name),
+            ("MOSAIC_TENANT_ID", roster.tenant),
+            ("MOSAIC_HOST", roster.host),
+            ("MOSAIC_HOME", context.paths.home),
+            ("MOSAIC_HEARTBEAT_INTERVAL", String(roster.heartbeatIntervalSeconds)),
+            ("MOSAIC_TMUX_SOCKET", roster.socketName),
+            ("MOSAIC_RUNTIME", agent.runtime.rawValue),
+            ("PATH", panePath),
+        ]
+        env += agent.env.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        return env
+    }
+
+    public func session(for agent: AgentSpec) throws -> NewSession {
+        var workdir: String?
+        if let dir = agent.workdir {
+            let expanded = FleetContext.expandTilde(dir, home: context.environment["HOME"])
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: expanded, isDirectory: &isDir), isDir.boolValue else {
+                throw LaunchError.workdirMissing(agent: agent.name, path: expanded)
+            }
+            workdir = expanded
+        }
+        return NewSession(name: agent.name, command: try command(for: agent), workdir: workdir ?? context.environment["HOME"],
+                          environment: environment(for: agent))
+    }
+}

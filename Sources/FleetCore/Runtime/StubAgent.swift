@@ -1,0 +1,93 @@
+import Foundation
+
+/// The built-in runtime for demos and tests: a line-oriented chat agent that speaks the
+/// heartbeat protocol, acknowledges message ids and takes a reset command.
+public final class StubAgent: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var name: String
+        public var busy: Duration
+        public var prompt: String
+        public init(name: String, busy: Duration = .milliseconds(300), prompt: String = "stub> ") {
+            self.name = name
+            self.busy = busy
+            self.prompt = prompt
+        }
+    }
+
+    public let options: Options
+    public let responder: HeartbeatResponder
+    private let output: FileHandle
+    private var received = 0
+
+    public init(options: Options, responder: HeartbeatResponder, output: FileHandle = .standardOutput) {
+        self.options = options
+        self.responder = responder
+        self.output = output
+    }
+
+    /// The message id `agent send` puts in front of a message, if the line carries one.
+    public static func messageId(in text: String) -> String? {
+        guard let range = text.range(of: "[mosaic msg=") else { return nil }
+        let id = text[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" }
+        return id.isEmpty ? nil : String(id)
+    }
+
+    static let pasteStart = "\u{1B}[200~", pasteEnd = "\u{1B}[201~"
+
+    /// Reads lines until EOF. Text inside a bracketed paste is one message, however many lines.
+    public func run(readLine: () -> String?) {
+        let interactive = isatty(STDIN_FILENO) == 1
+        // Ask the terminal to mark pastes, so a multi-line message arrives as one submission.
+        if interactive { write("\u{1B}[?2004h") }
+        write("mosaic stub agent \"\(options.name)\" ready. Type a message; /reset clears; EOF quits.\n")
+        responder.start()
+        var pasted: [String]?
+        while true {
+            if pasted == nil { write(options.prompt) }
+            guard var line = readLine() else { break }
+            if line.contains(Self.pasteStart) {
+                line = line.replacingOccurrences(of: Self.pasteStart, with: "")
+                pasted = []
+            }
+            if pasted != nil {
+                if line.contains(Self.pasteEnd) {
+                    pasted!.append(line.replacingOccurrences(of: Self.pasteEnd, with: ""))
+                    // The Enter after the paste submits; a paste without a trailing Enter waits for it.
+                    let message = pasted!.joined(separator: "\n")
+                    pasted = nil
+                    let rest = readLine() ?? ""
+                    handle(message + rest)
+                } else {
+                    pasted!.append(line)
+                }
+                continue
+            }
+            handle(line)
+        }
+        if interactive { write("\u{1B}[?2004l") }
+        responder.stop()
+        write("\nstub \"\(options.name)\" exiting\n")
+    }
+
+    func handle(_ message: String) {
+        let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { return }
+        let id = Self.messageId(in: trimmed)
+        if trimmed == "/reset" || trimmed.hasSuffix("] /reset") {
+            received = 0
+            if let id { responder.acknowledge(id) }
+            write("conversation reset\n")
+            return
+        }
+        received += 1
+        if let id { responder.acknowledge(id) }
+        responder.setStatus("busy")
+        Thread.sleep(forTimeInterval: options.busy.milliseconds / 1000)
+        let lines = trimmed.split(separator: "\n", omittingEmptySubsequences: false)
+        write("stub reply #\(received): got \(trimmed.utf8.count) bytes in \(lines.count) line(s)"
+              + (id.map { ", message \($0)" } ?? "") + ": \(lines.first.map { String($0.prefix(60)) } ?? "")\n")
+        responder.setStatus("ok")
+    }
+
+    func write(_ text: String) { output.write(Data(text.utf8)) }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// One unit's state as `list-units` reports it.
+public struct UnitState: Sendable, Equatable, Codable {
+    public var name: String
+    public var load: String
+    public var active: String
+    public var sub: String
+
+    public init(name: String, load: String, active: String, sub: String) {
+        self.name = name
+        self.load = load
+        self.active = active
+        self.sub = sub
+    }
+
+    public var isActive: Bool { active == "active" || active == "reloading" || active == "activating" }
+
+    /// Parses `list-units --plain --no-legend` lines (UNIT LOAD ACTIVE SUB DESCRIPTION…).
+    public static func parse(_ output: String) -> [UnitState] {
+        output.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: true)
+            guard f.count >= 4 else { return nil }
+            let name = f[0].hasPrefix("●") ? String(f[0].dropFirst()) : String(f[0])
+            return UnitState(name: name, load: String(f[1]), active: String(f[2]), sub: String(f[3]))
+        }
+    }
+}
+
+public enum SystemdError: Error, Equatable, CustomStringConvertible {
+    case unavailable(String)
+    case failed(command: String, status: Int32, stderr: String)
+    case timedOut(command: String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let why):
+            return "no systemd user manager is reachable (\(why)); the fleet runs on tmux alone"
+        case .failed(let command, let status, let stderr):
+            let detail = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            return "systemctl --user \(command) failed (exit \(status))" + (detail.isEmpty ? "" : ": \(detail)")
+        case .timedOut(let command):
+            return "systemctl --user \(command) did not answer in time"
+        }
+    }
+}
+
+/// The typed `systemctl --user` client: the one place that writes "systemctl".
+public struct Systemctl: Sendable {
+    public let runner: any ProcessRunner
+    public let environment: [String: String]
+    public var timeout: Duration
+
+    public init(runner: any ProcessRunner, environment: [String: String], timeout: Duration = .seconds(30)) {
+        self.runner = runner
+        self.environment = environment
+        self.timeout = timeout
+    }
+
+    /// Whether a user manager can be talked to, decided without a process call.
+    public var reachability: Result<Void, SystemdError> {
+        if environment["MOSAIC_SYSTEMD"] == "off" { return .failure(.unavailable("MOSAIC_SYSTEMD=off")) }
+        guard let runtimeDir = environment["XDG_RUNTIME_DIR"], !runtimeDir.isEmpty else {
+            return .failure(.unavailable("XDG_RUNTIME_DIR is not set"))
+        }
+        guard FileManager.default.fileExists(atPath: "\(runtimeDir)/systemd/private") else {
+            return .failure(.unavailable("no user manager socket in XDG_RUNTIME_DIR"))
+        }
+        return .success(())
+    }
+
+    public var isReachable: Bool { if case .success = reachability { return true } else { return false } }
+
+    public func invocation(_ arguments: [String]) -> Invocation {
+        Invocation("systemctl", ["--user", "--no-pager"] + arguments,
+                   environment: ["XDG_RUNTIME_DIR": environment["XDG_RUNTIME_DIR"], "SYSTEMD_COLORS": "0"],
+                   timeout: timeout)
+    }
+
+    @discardableResult
+    public func run(_ arguments: [String]) async throws -> ProcessResult {
+        let result: ProcessResult
+        do {
+            result = try await runner.run(invocation(arguments))
+        } catch ProcessError.notFound {
+            throw SystemdError.unavailable("systemctl is not installed")
+        } catch ProcessError.timedOut {
+            throw SystemdError.timedOut(command: arguments.first ?? "")
+        }
+        guard result.succeeded else {
+            if result.stderr.contains("Failed to connect to bus") || result.stderr.contains("Failed to connect to user scope bus") {
+                throw SystemdError.unavailable(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            throw SystemdError.failed(command: arguments.first ?? "", status: result.status, stderr: result.stderr)
+        }
+        return result
+    }
+
+    /// Every loaded unit matching the patterns, in one call.
+    public func listUnits(_ patterns: [String]) async throws -> [UnitState] {
+        UnitState.parse(try await run(["list-units", "--all", "--plain", "--no-legend", "--full"] + patterns).stdout)
+    }
+
+    public func start(_ units: [String], wait: Bool) async throws {
+        try await run(["start"] + (wait ? [] : ["--no-block"]) + units)
+    }
+
+    public func stop(_ units: [String]) async throws { try await run(["stop"] + units) }
+    public func restart(_ units: [String]) async throws { try await run(["restart"] + units) }
+    public func resetFailed(_ units: [String]) async throws { try await run(["reset-failed"] + units) }
+    public func enable(_ units: [String]) async throws { try await run(["enable"] + units) }
+    public func daemonReload() async throws { try await run(["daemon-reload"]) }
+}

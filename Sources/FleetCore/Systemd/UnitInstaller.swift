@@ -1,0 +1,53 @@
+import Foundation
+
+/// Writes the fleet's units into the user's unit directory; installing twice is harmless.
+public struct UnitInstaller: Sendable {
+    public let context: FleetContext
+    public let roster: Roster
+
+    public init(context: FleetContext, roster: Roster) {
+        self.context = context
+        self.roster = roster
+    }
+
+    /// Unit file name → text, as this roster and binary want them.
+    public func unitFiles(tmuxPath: String) -> [String: String] {
+        [
+            FleetFiles.holderUnit: FleetFiles.holderUnitText(
+                tmuxPath: tmuxPath, socket: roster.socketName, config: context.paths.tmuxConfig,
+                mosaic: context.mosaicExecutable, home: context.paths.home),
+            FleetFiles.agentTemplate: FleetFiles.agentTemplateText(mosaic: context.mosaicExecutable, home: context.paths.home),
+        ]
+    }
+
+    /// Writes what differs; returns the names written (empty: already up to date).
+    @discardableResult
+    public func install() async throws -> [String] {
+        guard let tmuxPath = SpawnRunner.resolve("tmux", path: context.environment["PATH"]) else { throw TmuxError.notInstalled }
+        try FileIO.makeDirectory(context.unitDirectory, mode: 0o755)
+        var written: [String] = []
+        for (name, text) in unitFiles(tmuxPath: tmuxPath).sorted(by: { $0.key < $1.key }) {
+            let path = "\(context.unitDirectory)/\(name)"
+            if FileIO.readSmall(path) == text { continue }
+            try FileIO.writeAtomically(text, to: path, mode: 0o644)
+            written.append(name)
+        }
+        if !written.isEmpty { try await context.systemctl.daemonReload() }
+        return written
+    }
+
+    public var isInstalled: Bool {
+        [FleetFiles.holderUnit, FleetFiles.agentTemplate].allSatisfy {
+            FileManager.default.fileExists(atPath: "\(context.unitDirectory)/\($0)")
+        }
+    }
+
+    /// The units this roster's agents need enabled (and the holder).
+    public var unitsToEnable: [String] { [FleetFiles.holderUnit] + roster.agents.map { FleetFiles.agentUnit($0.name) } }
+
+    /// Units enabled by a symlink in `default.target.wants`, read without a systemctl call.
+    public static func enabledUnits(in unitDirectory: String) -> Set<String> {
+        let wants = "\(unitDirectory)/default.target.wants"
+        return Set((try? FileManager.default.contentsOfDirectory(atPath: wants)) ?? [])
+    }
+}

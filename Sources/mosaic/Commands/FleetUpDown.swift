@@ -1,0 +1,102 @@
+import ArgumentParser
+import FleetCore
+import Foundation
+
+struct FleetUp: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Start agents (all, or those named); running agents are left as they are.",
+        discussion: "Through their systemd units where a user manager runs, directly through tmux where not. Set MOSAIC_SYSTEMD=off to force tmux alone."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var agents: AgentNames
+    @Flag(help: "Print the outcome per agent as JSON.") var json = false
+
+    func run() async throws {
+        try await guarded {
+            let context = global.context
+            let roster = try context.loadRoster()
+            let selected = try roster.select(agents.names)
+            let launcher = try Launcher(context: context, roster: roster)
+            let outcomes = try await launcher.up(selected, progress: Console.progress)
+            try OutcomePrinter.print(outcomes, json: json)
+        }
+    }
+}
+
+struct FleetDown: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "down",
+        abstract: "Stop agents (all, or those named) and remove their heartbeats.",
+        discussion: "With no names, also stops the holder and the fleet's tmux server, unless sessions the roster does not name still run there."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var agents: AgentNames
+    @Flag(help: "Print the outcome per agent as JSON.") var json = false
+
+    func run() async throws {
+        try await guarded {
+            let context = global.context
+            let roster = try context.loadRoster()
+            let selected = try roster.select(agents.names)
+            let launcher = try Launcher(context: context, roster: roster)
+            let result = try await launcher.down(selected, all: agents.names.isEmpty)
+            if !result.strays.isEmpty {
+                Console.note("tmux server kept: stray sessions still run there: \(result.strays.joined(separator: ", "))")
+            } else if result.serverStopped {
+                Console.note("holder and tmux server stopped")
+            }
+            try OutcomePrinter.print(result.outcomes, json: json)
+        }
+    }
+}
+
+struct FleetRestart: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restart",
+        abstract: "Stop, then start agents (all, or those named). The tmux server keeps running."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var agents: AgentNames
+    @Flag(help: "Print the outcome per agent as JSON.") var json = false
+
+    func run() async throws {
+        try await guarded {
+            let context = global.context
+            let roster = try context.loadRoster()
+            let selected = try roster.select(agents.names)
+            let launcher = try Launcher(context: context, roster: roster)
+            _ = try await launcher.down(selected, all: false)
+            var outcomes = try await launcher.up(selected, progress: Console.progress)
+            for i in outcomes.indices where outcomes[i].action == .started { outcomes[i].action = .restarted }
+            try OutcomePrinter.print(outcomes, json: json)
+        }
+    }
+}
+
+/// Prints per-agent outcomes; any failure makes the command exit 1.
+enum OutcomePrinter {
+    static func print(_ outcomes: [AgentOutcome], json: Bool) throws {
+        if json {
+            Console.json(.array(outcomes.map { o in
+                .object([("name", .string(o.name)), ("tenant_id", .string(o.tenant_id)), ("host", .string(o.host)),
+                         ("action", .string(o.action.rawValue)), ("via", .string(o.via)), ("detail", .of(o.detail))])
+            }))
+        } else {
+            let rows = outcomes.map { o -> [Table.Cell] in
+                [Table.Cell(o.name), Table.Cell(o.action.rawValue, color: o.action == .failed ? "31" : "32"),
+                 Table.Cell(o.via), Table.Cell(o.detail ?? "")]
+            }
+            Console.out(Table(columns: [.init("AGENT"), .init("RESULT"), .init("VIA"), .init("DETAIL", shrinkable: true)], rows: rows)
+                .rendered(width: Console.width, color: Console.useColor))
+        }
+        let failed = outcomes.filter { $0.action == .failed }
+        if !failed.isEmpty {
+            Console.error("\(failed.count) of \(outcomes.count) agents failed: \(failed.map(\.name).joined(separator: ", "))")
+            throw ExitCode(ExitStatus.failure)
+        }
+    }
+}

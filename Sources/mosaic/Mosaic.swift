@@ -1,0 +1,33 @@
+import ArgumentParser
+import FleetCore
+
+@main
+struct Mosaic: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mosaic",
+        abstract: "Run a fleet of AI coding agents durably, observe it truthfully, steer it safely.",
+        discussion: """
+        The roster (<home>/fleet/roster.yaml; home = --home, MOSAIC_HOME or ~/.config/mosaic) defines
+        the agents. Each runs in its own detached tmux session on the fleet's own socket, under a
+        systemd user unit where a user manager runs.
+
+        \(ExitStatus.helpText)
+        """,
+        version: "0.1.0",
+        subcommands: [Fleet.self, Agent.self, Internal.self]
+    )
+}
+
+struct Fleet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Bring the fleet up and down, and see its real state.",
+        subcommands: [FleetInit.self, FleetUp.self, FleetDown.self, FleetRestart.self, FleetPS.self, FleetVerify.self]
+    )
+}
+
+struct Agent: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Work with one agent: list the roster, write heartbeats, run the stub runtime.",
+        subcommands: [AgentRoster.self, AgentHeartbeat.self, AgentStub.self]
+    )
+}
