@@ -48,20 +48,24 @@ public struct RuntimeLaunch: Sendable {
 
     public var panePath: String { runtimeBinDirectories.joined(separator: ":") }
 
-    /// The pane command: the roster's `command` (exec'd by the shell), else the runtime's binary.
+    /// The pane command: PATH baked in, then `exec` of the roster's `command` or the runtime's
+    /// binary, so the runtime itself is the pane's process. PATH must be in the command line:
+    /// tmux 3.3a replaces a session's `-e PATH=` with the tmux client's PATH for the first pane.
     public func command(for agent: AgentSpec) throws -> PaneCommand {
+        let path = agent.env["PATH"] ?? panePath
+        let prefix = "PATH=\(ShellQuote.quote(path)); export PATH; exec "
         if let command = agent.command, !command.isEmpty {
-            return .shell("exec \(command)")
+            return .shell(prefix + command)
         }
         let adapter = RuntimeAdapter.of(agent.runtime)
         guard let binary = adapter.binary else {
-            return .argv([context.mosaicExecutable, "agent", "stub"])
+            return .shell(prefix + ShellQuote.join([context.mosaicExecutable, "agent", "stub"]))
         }
         let dirs = runtimeBinDirectories
-        guard let path = SpawnRunner.resolve(binary, path: dirs.joined(separator: ":")) else {
+        guard let resolved = SpawnRunner.resolve(binary, path: dirs.joined(separator: ":")) else {
             throw LaunchError.runtimeNotFound(agent: agent.name, binary: binary, searched: dirs)
         }
-        return .argv([path])
+        return .shell(prefix + ShellQuote.quote(resolved))
     }
 
     /// The environment set on the session itself (never inherited by luck from the server).
