@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+@testable import FleetCore
+
+@Suite("the fleet ps join")
+struct JoinTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+    let roster = Roster(tenant: "jarvis", host: "w-jarvis", heartbeatIntervalSeconds: 10, agents: [
+        AgentSpec(name: "coder", runtime: .stub, role: "coder"),
+        AgentSpec(name: "canary-pi", runtime: .pi, command: "mosaic agent stub"),
+        AgentSpec(name: "gone", runtime: .stub),
+        AgentSpec(name: "crashed", runtime: .claude),
+    ])
+
+    func pane(_ session: String, pid: Int32, command: String, dead: Bool = false, status: Int32? = nil) -> PaneInfo {
+        PaneInfo(sessionName: session, paneId: "%\(pid)", pid: pid, dead: dead, deadStatus: status,
+                 windowActivity: 1_800_000_000 - 30, currentCommand: command)
+    }
+
+    var readings: PlaneReadings {
+        PlaneReadings(
+            panes: [pane("_holder", pid: 1, command: "sleep"), pane("coder", pid: 10, command: "mosaic"),
+                    pane("canary-pi", pid: 11, command: "mosaic"), pane("crashed", pid: 12, command: "node", dead: true, status: 1),
+                    pane("visitor", pid: 13, command: "bash")],
+            units: [UnitState(name: "mosaic-agent@coder.service", load: "loaded", active: "active", sub: "exited"),
+                    UnitState(name: "mosaic-agent@canary-pi.service", load: "loaded", active: "active", sub: "exited")],
+            enabledUnits: ["mosaic-agent@coder.service"], linger: true,
+            processes: [10: ProcessSample(pid: 10, comm: "mosaic", state: "S"), 11: ProcessSample(pid: 11, comm: "mosaic", state: "S")],
+            heartbeats: ["coder": Heartbeat(ts: now.addingTimeInterval(-5), pid: 10, status: "busy"),
+                         "canary-pi": Heartbeat(ts: now.addingTimeInterval(-31), pid: 11)])
+    }
+
+    @Test("a live pane with a recent heartbeat is healthy; every row carries tenant and host")
+    func healthy() throws {
+        let snap = FleetSnapshot.join(roster: roster, readings: readings, now: now)
+        let coder = try #require(snap.agents.first { $0.name == "coder" })
+        #expect(coder.healthy)
+        #expect(coder.tenant_id == "jarvis" && coder.host == "w-jarvis")
+        #expect(coder.heartbeat.health == .healthy && coder.heartbeat.status == "busy" && coder.heartbeat.ageMs == 5000)
+        #expect(coder.idleSeconds == 30)
+        #expect(coder.systemdActive == true && coder.systemdEnabled == true && coder.bootEnableWarning == false)
+        #expect(coder.driftFlag == false)
+        #expect(snap.agents.allSatisfy { $0.tenant_id == "jarvis" && $0.host == "w-jarvis" })
+    }
+
+    @Test("drift, boot-enable and a stale heartbeat on the canary")
+    func canary() throws {
+        let snap = FleetSnapshot.join(roster: roster, readings: readings, now: now)
+        let canary = try #require(snap.agents.first { $0.name == "canary-pi" })
+        #expect(canary.driftFlag == true)
+        #expect(canary.bootEnableWarning == true, "active but not enabled")
+        #expect(canary.heartbeat.health == .stale)
+        #expect(!canary.healthy)
+        #expect(canary.problems.contains("heartbeat stale"))
+    }
+
+    @Test("a pane alive is not health: a missing session and a dead pane are reported as such")
+    func missingAndDead() throws {
+        let snap = FleetSnapshot.join(roster: roster, readings: readings, now: now)
+        let gone = try #require(snap.agents.first { $0.name == "gone" })
+        #expect(gone.session == .missing && gone.paneAlive == nil && gone.panePid == nil)
+        #expect(gone.heartbeat.health == .unknown)
+        #expect(gone.systemdActive == false)
+        let crashed = try #require(snap.agents.first { $0.name == "crashed" })
+        #expect(crashed.session == .dead && crashed.paneAlive == false && crashed.paneExitStatus == 1)
+        #expect(crashed.driftFlag == nil, "a dead pane runs nothing, so drift is unknown")
+        #expect(!snap.allHealthy)
+    }
+
+    @Test("sessions the roster does not name are strays; the holder is not")
+    func strays() {
+        let snap = FleetSnapshot.join(roster: roster, readings: readings, now: now)
+        #expect(snap.strays.map(\.name) == ["visitor"])
+        #expect(snap.strays.first?.tenant_id == "jarvis")
+    }
+
+    @Test("no systemd: systemd fields are null, never invented; no tmux server: every agent says so")
+    func planesMissing() {
+        var r = readings
+        r.units = nil
+        r.enabledUnits = nil
+        r.linger = nil
+        r.panes = nil
+        let snap = FleetSnapshot.join(roster: roster, readings: r, now: now)
+        #expect(snap.agents.allSatisfy { $0.systemdActive == nil && $0.systemdEnabled == nil && $0.bootEnableWarning == nil })
+        #expect(snap.agents.allSatisfy { $0.session == .noServer && $0.paneAlive == nil })
+        #expect(!snap.systemdAvailable && !snap.tmuxServerRunning)
+    }
+
+    @Test("linger off makes an enabled, active agent a boot-enable warning")
+    func lingerOff() throws {
+        var r = readings
+        r.linger = false
+        let coder = try #require(FleetSnapshot.join(roster: roster, readings: r, now: now).agents.first)
+        #expect(coder.bootEnableWarning == true)
+        #expect(coder.problems.contains("linger off"))
+    }
+
+    @Test("a probe that went unanswered makes the agent unhealthy even with a fresh file")
+    func unansweredProbe() throws {
+        var r = readings
+        r.probes = ["coder": ProbeOutcome(nonce: "n", answered: false, latencyMs: nil)]
+        let coder = try #require(FleetSnapshot.join(roster: roster, readings: r, now: now).agents.first)
+        #expect(coder.heartbeat.health == .healthy)
+        #expect(!coder.healthy)
+    }
+
+    @Test("a stopped process is not healthy")
+    func stopped() throws {
+        var r = readings
+        r.processes[10] = ProcessSample(pid: 10, comm: "mosaic", state: "T")
+        let coder = try #require(FleetSnapshot.join(roster: roster, readings: r, now: now).agents.first)
+        #expect(!coder.healthy)
+        #expect(coder.problems.contains("process stopped"))
+    }
+
+    @Test("JSON: the contract's field names, null for missing knowledge, strays after agents")
+    func json() throws {
+        let snap = FleetSnapshot.join(roster: roster, readings: readings, now: now)
+        let text = SnapshotRenderer.json(snap).rendered()
+        let array = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
+        #expect(array.count == 5)
+        for key in ["name", "tenant_id", "host", "runtime", "systemdActive", "systemdEnabled", "paneAlive", "panePid",
+                    "paneCommand", "idleSeconds", "heartbeat", "driftFlag", "bootEnableWarning", "probe"] {
+            #expect(array[0][key] != nil, "missing key \(key)")
+        }
+        let gone = try #require(array.first { $0["name"] as? String == "gone" })
+        #expect(gone["panePid"] is NSNull)
+        #expect(gone["probe"] is NSNull)
+        let hb = try #require(gone["heartbeat"] as? [String: Any])
+        #expect(Set(hb.keys) == ["ts", "pid", "status", "health", "ageMs"])
+        #expect(hb["ts"] is NSNull)
+        #expect(array.last?["kind"] as? String == "stray")
+    }
+
+    @Test("the table shows n/a without systemd and names the flags")
+    func table() {
+        var r = readings
+        r.units = nil
+        let text = SnapshotRenderer.table(FleetSnapshot.join(roster: roster, readings: r, now: now), width: 200, color: false)
+        #expect(text.contains("systemd n/a"))
+        #expect(text.contains("DRIFT(mosaic)"))
+        #expect(text.contains("MISSING"))
+        #expect(text.contains("visitor"))
+        #expect(!text.contains("\u{1B}["), "no colour when colour is off")
+    }
+}
+
+@Suite("runtime drift table")
+struct DriftTests {
+    @Test("node-run runtimes are not drift when the pane shows node", arguments: [RuntimeKind.pi, .opencode, .codex, .claude])
+    func nodeRuntimes(_ kind: RuntimeKind) {
+        #expect(RuntimeAdapter.of(kind).isDrift(paneCommand: "node") == false)
+        #expect(RuntimeAdapter.of(kind).isDrift(paneCommand: "mosaic") == true)
+        #expect(RuntimeAdapter.of(kind).isDrift(paneCommand: "bash") == true)
+    }
+
+    @Test("aider runs as python or as itself; custom never drifts; unknown input is not drift")
+    func others() {
+        #expect(RuntimeAdapter.of(.aider).isDrift(paneCommand: "python3.11") == false)
+        #expect(RuntimeAdapter.of(.aider).isDrift(paneCommand: "aider") == false)
+        #expect(RuntimeAdapter.of(.custom).isDrift(paneCommand: "anything") == nil)
+        #expect(RuntimeAdapter.of(.stub).isDrift(paneCommand: nil) == nil)
+        #expect(RuntimeAdapter.of(.stub).isDrift(paneCommand: "mosaic") == false)
+    }
+}
