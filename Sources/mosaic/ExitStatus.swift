@@ -13,8 +13,14 @@ enum ExitStatus {
     static let timedOut: Int32 = 75
 
     static let helpText = """
-    Exit status: 0 success · 1 failure · 3 ran fine but the verdict is negative (an agent unhealthy, \
-    a problem found) · 64 bad usage · 65 bad roster or input · 69 tmux or systemd unavailable · 75 timed out.
+    Exit status:
+      0   success
+      1   failure
+      3   ran fine, but the verdict is negative (an agent unhealthy, a problem found)
+      64  bad usage
+      65  bad roster or input
+      69  tmux or systemd unavailable
+      75  timed out
     """
 
     static func code(for error: Error) -> Int32 {

@@ -7,9 +7,9 @@ struct Mosaic: AsyncParsableCommand {
         commandName: "mosaic",
         abstract: "Run a fleet of AI coding agents durably, observe it truthfully, steer it safely.",
         discussion: """
-        The roster (<home>/fleet/roster.yaml; home = --home, MOSAIC_HOME or ~/.config/mosaic) defines
-        the agents. Each runs in its own detached tmux session on the fleet's own socket, under a
-        systemd user unit where a user manager runs.
+        The roster (<home>/fleet/roster.yaml; home = --home, MOSAIC_HOME or ~/.config/mosaic) defines the agents. Each runs in its own detached tmux session on the fleet's own socket, under a systemd user unit where a user manager runs.
+
+        Observation is read-only: `fleet ps` and `agent watch` never type into an agent.
 
         \(ExitStatus.helpText)
         """,
