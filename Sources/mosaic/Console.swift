@@ -23,7 +23,7 @@ enum Console {
     static func json(_ value: JSON) { out(value.rendered() + "\n") }
 
     /// A one-line progress meter on a terminal; silent when stderr is not a terminal.
-    static func progress(_ p: FleetCore.Progress) {
+    @Sendable static func progress(_ p: FleetCore.Progress) {
         guard stderrIsTerminal else { return }
         let line = "\r\(p.phase) \(p.done)/\(p.total)"
         FileHandle.standardError.write(Data((p.done == p.total ? line + "\n" : line).utf8))

@@ -39,11 +39,14 @@ public enum FleetFiles {
 
         [Service]
         Type=simple
-        Environment=MOSAIC_HOME=\(home)
+        Environment=\(UnitQuote.environment("MOSAIC_HOME", home))
         # The tmux server runs in this unit, in the foreground (-D), so systemd supervises it and
         # an agent unit stopping can never take the server (and every agent) down with it.
-        ExecStart=\(ShellQuote.join([tmuxPath, "-L", socket, "-f", config, "-D"]))
-        ExecStartPost=\(ShellQuote.join([mosaic, "internal", "holder"]))
+        ExecStart=\(UnitQuote.execLine([tmuxPath, "-L", socket, "-f", config, "-D"]))
+        ExecStartPost=\(UnitQuote.execLine([mosaic, "internal", "holder"]))
+        # A crash restarts the server; the agent units bound to it are usually stopped with it
+        # (panes still exiting make systemd see an unexpected stop; measured on systemd 252), so
+        # `mosaic fleet up` starts them again. A clean exit (`tmux kill-server`) stays down.
         Restart=on-failure
         RestartSec=2
 
@@ -53,12 +56,14 @@ public enum FleetFiles {
         """
     }
 
-    public static func agentTemplateText(mosaic: String, home: String) -> String {
+    public static func agentTemplateText(mosaic: String, home: String, environmentFile: String) -> String {
         """
         # Written by `mosaic fleet init`; reinstalling replaces it. One instance per roster agent.
         [Unit]
         Description=Mosaic Fleet agent %i
-        Requires=\(holderUnit)
+        # BindsTo, not just Requires: when the server exits on its own (`tmux kill-server`), the
+        # agent units stop too instead of staying "active" with no session (measured, systemd 252).
+        BindsTo=\(holderUnit)
         After=\(holderUnit)
 
         [Service]
@@ -66,9 +71,12 @@ public enum FleetFiles {
         # kills it, so stopping it never touches another agent or the server.
         Type=oneshot
         RemainAfterExit=yes
-        Environment=MOSAIC_HOME=\(home)
-        ExecStart=\(ShellQuote.join([mosaic, "internal", "launch"])) %i
-        ExecStop=\(ShellQuote.join([mosaic, "internal", "stop"])) %i
+        Environment=\(UnitQuote.environment("MOSAIC_HOME", home))
+        # The PATH of the last `mosaic fleet init/up`, so the unit finds the same runtimes as the
+        # shell that asked for them (the manager's own PATH is usually much shorter).
+        EnvironmentFile=-\(UnitQuote.path(environmentFile))
+        ExecStart=\(UnitQuote.execLine([mosaic, "internal", "launch"])) %i
+        ExecStop=\(UnitQuote.execLine([mosaic, "internal", "stop"])) %i
 
         [Install]
         WantedBy=default.target

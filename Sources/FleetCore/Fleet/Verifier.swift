@@ -47,8 +47,11 @@ public struct Verifier: Sendable {
             add("tmux", .problem, "\(error)", fix: "install tmux (Debian: apt-get install tmux)")
             return checks
         }
+        var serverRunning: Bool?
         do {
-            if let panes = try await tmux.listPanes() {
+            let listed = try await tmux.listPanes()
+            serverRunning = listed != nil
+            if let panes = listed {
                 add("tmux server", .ok, "socket \"\(roster.socketName)\" answers (\(Set(panes.map(\.sessionName)).count) sessions)")
                 if panes.contains(where: { $0.sessionName == roster.holderSession }) {
                     add("holder", .ok, "session \"\(roster.holderSession)\" is alive")
@@ -61,7 +64,7 @@ public struct Verifier: Sendable {
         } catch {
             add("tmux server", .problem, "\(error)", fix: "kill the hung server (`tmux -L \(roster.socketName) kill-server`) and run `mosaic fleet up`")
         }
-        checkSystemd(roster, add)
+        await checkSystemd(roster, serverRunning: serverRunning, add)
         return checks
     }
 
@@ -82,7 +85,7 @@ public struct Verifier: Sendable {
         }
     }
 
-    func checkSystemd(_ roster: Roster, _ add: (String, VerifyCheck.Level, String, String?) -> Void) {
+    func checkSystemd(_ roster: Roster, serverRunning: Bool?, _ add: (String, VerifyCheck.Level, String, String?) -> Void) async {
         let systemctl = context.systemctl
         if case .failure(let why) = systemctl.reachability {
             add("systemd", .info, "n/a: \(why); agents run on tmux alone and will not come back after a reboot", nil)
@@ -99,18 +102,54 @@ public struct Verifier: Sendable {
         } else {
             add("units", .ok, "\(FleetFiles.holderUnit) and \(FleetFiles.agentTemplate) installed", nil)
         }
-        let enabled = UnitInstaller.enabledUnits(in: context.unitDirectory)
+        let enabled: Set<String>
+        do { enabled = try UnitInstaller.enabledUnits(in: context.unitDirectory) } catch {
+            add("enabled", .problem, "cannot read \(context.unitDirectory)/default.target.wants: \(error)", "make it readable by you")
+            return
+        }
         let missing = installer.unitsToEnable.filter { !enabled.contains($0) }
         if missing.isEmpty {
             add("enabled", .ok, "holder and all \(roster.agents.count) agents start at boot", nil)
         } else {
             add("enabled", .problem, "not enabled at boot: \(missing.joined(separator: ", "))", "run `mosaic fleet init --enable`")
         }
+        let wanted = Set(installer.unitsToEnable)
+        let strays = enabled.filter { $0.hasPrefix("mosaic-agent@") && !wanted.contains($0) }.sorted()
+        if !strays.isEmpty {
+            add("enabled", .problem, "enabled at boot but not in the roster: \(strays.joined(separator: ", "))",
+                "run `systemctl --user disable \(strays.joined(separator: " "))`")
+        }
+        await checkUnitStates(roster, serverRunning: serverRunning, add)
         if context.lingerEnabled {
             add("linger", .ok, "linger is on for \(context.userName)", nil)
         } else {
             add("linger", .problem, "linger is off for \(context.userName): the fleet stops at logout and does not start at boot",
                 "run `loginctl enable-linger \(context.userName)`")
+        }
+    }
+
+    /// Whether the units run what they should: the server under the holder unit, no failed agent.
+    func checkUnitStates(_ roster: Roster, serverRunning: Bool?, _ add: (String, VerifyCheck.Level, String, String?) -> Void) async {
+        let units: [UnitState]
+        do { units = try await context.systemctl.listUnits(["mosaic-*"]) } catch {
+            add("unit states", .problem, "\(error)", "check the user manager with `systemctl --user status`")
+            return
+        }
+        let holder = units.first { $0.name == FleetFiles.holderUnit }
+        if let holder, holder.isActive {
+            add("holder unit", .ok, "\(FleetFiles.holderUnit) is \(holder.active)/\(holder.sub)", nil)
+        } else if serverRunning == true {
+            add("holder unit", .problem,
+                "the tmux server on socket \"\(roster.socketName)\" runs outside \(FleetFiles.holderUnit) (started without systemd): nothing supervises it",
+                "run `mosaic fleet down`, then `mosaic fleet up`")
+        } else {
+            add("holder unit", .info, "\(FleetFiles.holderUnit) is \(holder.map { "\($0.active)/\($0.sub)" } ?? "inactive"); `mosaic fleet up` starts it", nil)
+        }
+        let agentUnits = Set(roster.agents.map { FleetFiles.agentUnit($0.name) })
+        let failed = units.filter { agentUnits.contains($0.name) && $0.active == "failed" }.map(\.name)
+        if !failed.isEmpty {
+            add("agent units", .problem, "failed: \(failed.joined(separator: ", "))",
+                "see `systemctl --user status \(failed[0])`, then run `mosaic fleet up`")
         }
     }
 }

@@ -17,12 +17,16 @@ public struct UnitState: Sendable, Equatable, Codable {
     public var isActive: Bool { active == "active" || active == "reloading" || active == "activating" }
 
     /// Parses `list-units --plain --no-legend` lines (UNIT LOAD ACTIVE SUB DESCRIPTION…).
+    /// Without `--plain` (measured, systemd 252) each line starts with a two-column mark, "● "
+    /// for a failed or not-found unit: tolerated, so a caller's missing flag cannot shift fields.
     public static func parse(_ output: String) -> [UnitState] {
-        output.split(separator: "\n").compactMap { line in
-            let f = line.split(separator: " ", maxSplits: 4, omittingEmptySubsequences: true)
+        output.split(whereSeparator: \.isNewline).compactMap { line in
+            var f = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true).map(String.init)
+            if let first = f.first, first.hasPrefix("●") {
+                if first == "●" { f.removeFirst() } else { f[0] = String(first.dropFirst()) }
+            }
             guard f.count >= 4 else { return nil }
-            let name = f[0].hasPrefix("●") ? String(f[0].dropFirst()) : String(f[0])
-            return UnitState(name: name, load: String(f[1]), active: String(f[2]), sub: String(f[3]))
+            return UnitState(name: f[0], load: f[1], active: f[2], sub: f[3])
         }
     }
 }
@@ -101,9 +105,8 @@ public struct Systemctl: Sendable {
         UnitState.parse(try await run(["list-units", "--all", "--plain", "--no-legend", "--full"] + patterns).stdout)
     }
 
-    public func start(_ units: [String], wait: Bool) async throws {
-        try await run(["start"] + (wait ? [] : ["--no-block"]) + units)
-    }
+    /// Starts units and waits until systemd ran every job (they run in parallel).
+    public func start(_ units: [String]) async throws { try await run(["start"] + units) }
 
     public func stop(_ units: [String]) async throws { try await run(["stop"] + units) }
     public func restart(_ units: [String]) async throws { try await run(["restart"] + units) }

@@ -16,8 +16,15 @@ public struct UnitInstaller: Sendable {
             FleetFiles.holderUnit: FleetFiles.holderUnitText(
                 tmuxPath: tmuxPath, socket: roster.socketName, config: context.paths.tmuxConfig,
                 mosaic: context.mosaicExecutable, home: context.paths.home),
-            FleetFiles.agentTemplate: FleetFiles.agentTemplateText(mosaic: context.mosaicExecutable, home: context.paths.home),
+            FleetFiles.agentTemplate: FleetFiles.agentTemplateText(
+                mosaic: context.mosaicExecutable, home: context.paths.home, environmentFile: context.paths.unitEnvironmentFile),
         ]
+    }
+
+    /// The agent units' environment file: the PATH a pane gets when launched from this shell.
+    public var environmentFileText: String {
+        "# Written by `mosaic fleet init` and `fleet up`: the PATH of the shell that ran them.\n"
+            + UnitQuote.environmentFileLine("PATH", RuntimeLaunch(context: context, roster: roster).panePath) + "\n"
     }
 
     /// Writes what differs; returns the names written (empty: already up to date).
@@ -33,6 +40,12 @@ public struct UnitInstaller: Sendable {
             written.append(name)
         }
         if !written.isEmpty { try await context.systemctl.daemonReload() }
+        // Read by systemd each time a unit starts: no reload needed when it changes.
+        let envFile = context.paths.unitEnvironmentFile
+        if FileIO.readSmall(envFile) != environmentFileText {
+            try FileIO.makeDirectory(context.paths.fleetDirectory, mode: 0o755)
+            try FileIO.writeAtomically(environmentFileText, to: envFile, mode: 0o600)
+        }
         return written
     }
 
@@ -46,8 +59,15 @@ public struct UnitInstaller: Sendable {
     public var unitsToEnable: [String] { [FleetFiles.holderUnit] + roster.agents.map { FleetFiles.agentUnit($0.name) } }
 
     /// Units enabled by a symlink in `default.target.wants`, read without a systemctl call.
-    public static func enabledUnits(in unitDirectory: String) -> Set<String> {
+    /// A missing directory means nothing is enabled; one that cannot be read is an error.
+    public static func enabledUnits(in unitDirectory: String) throws -> Set<String> {
         let wants = "\(unitDirectory)/default.target.wants"
-        return Set((try? FileManager.default.contentsOfDirectory(atPath: wants)) ?? [])
+        guard FileManager.default.fileExists(atPath: wants) else { return [] }
+        return Set(try FileManager.default.contentsOfDirectory(atPath: wants))
     }
+}
+
+extension FleetPaths {
+    /// Environment file of the agent units (PATH), next to the roster.
+    public var unitEnvironmentFile: String { "\(fleetDirectory)/units.env" }
 }

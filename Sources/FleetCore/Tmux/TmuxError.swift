@@ -39,7 +39,10 @@ public enum TmuxError: Error, Equatable, CustomStringConvertible {
             return .noServer(socket: socket)
         }
         if err.contains("can't find session") || err.contains("session not found") || err.contains("can't find window")
-            || err.contains("can't find pane") {
+            || err.contains("can't find pane")
+            // tmux 3.3a, measured: any targeted command (and `list-panes -a`) on a server that has
+            // no session at all exits 1 with "no current target".
+            || err.contains("no current target") {
             return .noSuchSession(target ?? "")
         }
         if err.contains("duplicate session") { return .duplicateSession(target ?? "") }

@@ -39,7 +39,7 @@ struct FleetInit: AsyncParsableCommand {
                 let installer = UnitInstaller(context: context, roster: roster)
                 installed = try await installer.install()
                 if enable {
-                    let current = UnitInstaller.enabledUnits(in: context.unitDirectory)
+                    let current = try UnitInstaller.enabledUnits(in: context.unitDirectory)
                     enabled = installer.unitsToEnable.filter { !current.contains($0) }
                     if !enabled.isEmpty { try await context.systemctl.enable(enabled) }
                 }

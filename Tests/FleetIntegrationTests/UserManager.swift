@@ -1,0 +1,227 @@
+import Foundation
+import Testing
+@testable import FleetCore
+
+/// A private systemd user manager for one test: its own XDG_RUNTIME_DIR, XDG_CONFIG_HOME and HOME
+/// (the manager reads its unit path from its own environment), started as `systemd --user` and
+/// stopped by its pid afterwards, even when the test fails. Never the user's own manager: the
+/// tests install units with the real fleet's names.
+///
+/// Measured on Debian 12 (systemd 252, no systemd as PID 1): `systemd --user` exits at once unless
+/// /run/systemd/system exists, but keeps running once it is removed again; it answers within
+/// ~0.3 s and stops (with its units) within ~1.2 s of SIGTERM. Started outside a logind session it
+/// manages the root cgroup, so two such managers share cgroups (/app.slice/<unit>): stopping a
+/// unit in one kills the same-named unit of the other. A lock file makes test runs take turns.
+final class UserManager: @unchecked Sendable {
+    struct Unavailable: Error, CustomStringConvertible { var description: String }
+
+    /// Where `systemd` may live; MOSAIC_TEST_SYSTEMD names another (or a missing one, to see the skip).
+    static let candidates = ProcessInfo.processInfo.environment["MOSAIC_TEST_SYSTEMD"].map { [$0] }
+        ?? ["/lib/systemd/systemd", "/usr/lib/systemd/systemd"]
+    static let lockPath = NSTemporaryDirectory() + "/mosaic-systemd-tests.lock"
+
+    let root: String
+    let process: Process
+    var pid: pid_t { process.processIdentifier }
+    private let lockFile: LockFile
+    private var stopped = false
+    private let lock = NSLock()
+
+    var runtimeDirectory: String { "\(root)/runtime" }
+    var configHome: String { "\(root)/config" }
+    var home: String { "\(root)/home" }
+    var unitDirectory: String { "\(configHome)/systemd/user" }
+    /// What `mosaic` and `systemctl` need to reach this manager and its unit directory.
+    var environment: [String: String] {
+        ["XDG_RUNTIME_DIR": runtimeDirectory, "XDG_CONFIG_HOME": configHome, "HOME": home]
+    }
+    var systemctl: Systemctl { Systemctl(runner: SpawnRunner(), environment: environment) }
+
+    /// Why no manager can start on this machine (printed once), or nil when one can.
+    static let unavailableReason: String? = {
+        do {
+            try start().stop()
+            return nil
+        } catch {
+            FileHandle.standardError.write(Data("FleetSystemdTests skipped: \(error)\n".utf8))
+            return "\(error)"
+        }
+    }()
+
+    /// With MOSAIC_REQUIRE_SYSTEMD=1 (CI) the tests run anyway, and fail with the reason.
+    static var canStart: Bool {
+        unavailableReason == nil || ProcessInfo.processInfo.environment["MOSAIC_REQUIRE_SYSTEMD"] == "1"
+    }
+
+    /// Starts a manager and waits until it answers; throws `Unavailable` with the reason if it cannot.
+    static func start() throws -> UserManager {
+        #if !os(Linux)
+        throw Unavailable(description: "systemd exists only on Linux")
+        #else
+        guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw Unavailable(description: "no systemd binary at \(candidates.joined(separator: " or "))")
+        }
+        let lockFile = try LockFile.take(lockPath)
+        do {
+            return try launch(binary, lockFile: lockFile)
+        } catch {
+            lockFile.release()
+            throw error
+        }
+        #endif
+    }
+
+    private static func launch(_ binary: String, lockFile: LockFile) throws -> UserManager {
+        let root = try TestFleet.makeTempDirectory("mosaic-sd")
+        for dir in ["runtime", "config", "home"] {
+            try FileIO.makeDirectory("\(root)/\(dir)", mode: 0o700)
+        }
+        let marker = "/run/systemd/system"
+        var createdMarker = false
+        if !FileManager.default.fileExists(atPath: marker) {
+            do { try FileManager.default.createDirectory(atPath: marker, withIntermediateDirectories: true) } catch {
+                try? FileManager.default.removeItem(atPath: root)
+                throw Unavailable(description: "systemd --user needs \(marker), which could not be created: \(error)")
+            }
+            createdMarker = true
+        }
+        // Only needed while the manager starts: while it exists, other programs (apt's
+        // deb-systemd-invoke) believe systemd is PID 1.
+        defer { if createdMarker { rmdir(marker) } }
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--user"]
+        var env = ProcessInfo.processInfo.environment.filter { key, _ in
+            !key.hasPrefix("MOSAIC_") && !key.hasPrefix("TMUX") && !key.hasPrefix("XDG_")
+                && !["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "INVOCATION_ID", "JOURNAL_STREAM",
+                     "MANAGERPID", "DBUS_SESSION_BUS_ADDRESS"].contains(key)
+        }
+        env["XDG_RUNTIME_DIR"] = "\(root)/runtime"
+        env["XDG_CONFIG_HOME"] = "\(root)/config"
+        env["HOME"] = "\(root)/home"
+        process.environment = env
+        let logPath = "\(root)/manager.log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            try? FileManager.default.removeItem(atPath: root)
+            throw Unavailable(description: "could not run \(binary) --user: \(error)")
+        }
+        try? log.close()
+        let manager = UserManager(root: root, process: process, lockFile: lockFile)
+        lockFile.record("\(getpid()) \(manager.pid)")
+
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            if !process.isRunning {
+                let text = FileIO.readSmall(logPath) ?? ""
+                manager.stop()
+                throw Unavailable(description: "systemd --user exited with status \(process.terminationStatus): \(text.suffix(400))")
+            }
+            if FileManager.default.fileExists(atPath: "\(root)/runtime/systemd/private"),
+               let state = try? SpawnRunner.runBlocking(manager.systemctl.invocation(["is-system-running"])),
+               ["running", "degraded"].contains(state.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                return manager
+            }
+            usleep(20_000)
+        }
+        manager.stop()
+        throw Unavailable(description: "systemd --user did not answer within 15 s")
+    }
+
+    private init(root: String, process: Process, lockFile: LockFile) {
+        self.root = root
+        self.process = process
+        self.lockFile = lockFile
+    }
+
+    deinit { stop() }
+
+    /// SIGTERM to the manager (it stops its units, and with them the fleet's tmux server), then
+    /// SIGKILL if it lingers; removes its directories and releases the lock. Safe to call twice.
+    func stop() {
+        let already = lock.withLock { () -> Bool in
+            defer { stopped = true }
+            return stopped
+        }
+        if already { return }
+        if process.isRunning { kill(pid, SIGTERM) }
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning {
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                process.waitUntilExit()
+                break
+            }
+            usleep(20_000)
+        }
+        try? FileManager.default.removeItem(atPath: root)
+        lockFile.release()
+    }
+
+    /// Runs `body` with a fresh manager and stops it whatever happens.
+    static func with<T>(_ body: (UserManager) async throws -> T) async throws -> T {
+        let manager = try start()
+        defer { manager.stop() }
+        return try await body(manager)
+    }
+}
+
+/// An flock(2)ed file that makes test runs take turns with their managers. It records
+/// "<test pid> <manager pid>", so a run that died leaves a manager the next run can stop.
+final class LockFile: @unchecked Sendable {
+    let fd: Int32
+    private var released = false
+    private let lock = NSLock()
+
+    private init(fd: Int32) { self.fd = fd }
+
+    /// Waits (bounded) for other runs; stops a manager left by a run that died.
+    static func take(_ path: String) throws -> LockFile {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw UserManager.Unavailable(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        let deadline = Date().addingTimeInterval(600)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard Date() < deadline else {
+                close(fd)
+                throw UserManager.Unavailable(description: "another test run held \(path) for 10 minutes")
+            }
+            usleep(100_000)
+        }
+        let file = LockFile(fd: fd)
+        file.reapOrphan()
+        return file
+    }
+
+    func record(_ text: String) {
+        let line = text + "\n"
+        _ = line.withCString { pwrite(fd, $0, strlen($0), 0) }
+        ftruncate(fd, off_t(line.utf8.count))
+    }
+
+    func release() {
+        let already = lock.withLock { () -> Bool in
+            defer { released = true }
+            return released
+        }
+        if already { return }
+        ftruncate(fd, 0)
+        close(fd)
+    }
+
+    /// A record whose test process is gone names an orphaned manager: stop it, by its pid.
+    private func reapOrphan() {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = pread(fd, &buffer, buffer.count, 0)
+        guard n > 0 else { return }
+        let pids = String(decoding: buffer[0..<n], as: UTF8.self).split(whereSeparator: \.isWhitespace).compactMap { pid_t($0) }
+        guard pids.count == 2, kill(pids[0], 0) != 0, kill(pids[1], 0) == 0 else { return }
+        let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pids[1])/cmdline"))) ?? Data()
+        let argv = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+        if argv.first.map({ UserManager.candidates.contains($0) }) == true, argv.contains("--user") { kill(pids[1], SIGTERM) }
+    }
+}
