@@ -43,8 +43,8 @@ public struct Heartbeat: Sendable, Equatable {
         var extra: [(String, String)] = []
         for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
             guard let eq = line.firstIndex(of: "=") else { continue }
-            let key = String(line[..<eq]).trimmingCharacters(in: .whitespaces)
-            let value = String(line[line.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+            let key = line[..<eq].trimmingWhitespace()
+            let value = line[line.index(after: eq)...].trimmingWhitespace()
             switch key {
             case "ts": ts = Timestamp.parse(value)
             case "pid": pid = Int32(value) ?? 0
@@ -56,6 +56,22 @@ public struct Heartbeat: Sendable, Equatable {
         }
         guard let ts else { return nil }
         return Heartbeat(ts: ts, pid: pid, status: status, nonce: nonce, ack: ack, extra: extra)
+    }
+}
+
+extension Substring {
+    /// `trimmingCharacters(in: .whitespaces)` without Foundation when the ends are ASCII (the
+    /// bridged trim cost 10% of `fleet ps` at 1000 agents). In ASCII that set is space and tab only;
+    /// a non-ASCII end (a no-break space, say) still goes to Foundation.
+    func trimmingWhitespace() -> String {
+        var start = utf8.startIndex, end = utf8.endIndex
+        while start < end, utf8[start] == 0x20 || utf8[start] == 0x09 { start = utf8.index(after: start) }
+        while start < end, utf8[utf8.index(before: end)] == 0x20 || utf8[utf8.index(before: end)] == 0x09 {
+            end = utf8.index(before: end)
+        }
+        guard start < end else { return "" }
+        if utf8[start] < 0x80 && utf8[utf8.index(before: end)] < 0x80 { return String(self[start..<end]) }
+        return trimmingCharacters(in: .whitespaces)
     }
 }
 

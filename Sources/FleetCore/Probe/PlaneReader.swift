@@ -21,7 +21,26 @@ public struct PlaneReader: Sendable {
 
         async let panes = tmux.listPanes()
         async let units: Result<[UnitState], SystemdError>? = Self.readUnits(systemctl)
+
+        // The file planes are read while tmux and systemd answer (measured: with 1000 agents the
+        // heartbeat and /proc reads cost as much as the tmux call; in sequence they add up).
+        var heartbeats: [String: Heartbeat] = [:]
+        if prober == nil {
+            for agent in roster.agents {
+                if let beat = store.read(agent.name) { heartbeats[agent.name] = beat }
+            }
+        }
+        let enabledUnits = try systemctl.isReachable ? UnitInstaller.enabledUnits(in: context.unitDirectory) : nil
+
         let paneList = try await panes
+        var processes: [Int32: ProcessSample] = [:]
+        let table = ProcessTable()
+        // A dead pane without a status: tmux has not reaped its process yet (measured with
+        // aider), whose zombie still holds the exit status.
+        for pane in paneList ?? [] where !pane.dead || pane.deadStatus == nil {
+            if let pid = pane.pid, processes[pid] == nil, let sample = table.sample(pid) { processes[pid] = sample }
+        }
+
         var unitList: [UnitState]?, systemdError: String?
         switch await units {
         case .success(let list)?: unitList = list
@@ -29,23 +48,16 @@ public struct PlaneReader: Sendable {
         case nil: break
         }
 
-        var processes: [Int32: ProcessSample] = [:]
-        let table = ProcessTable()
-        for pane in paneList ?? [] where !pane.dead {
-            if let pid = pane.pid, processes[pid] == nil, let sample = table.sample(pid) { processes[pid] = sample }
-        }
-
         var probes: [String: ProbeOutcome]?
         if let prober, let probeTimeout {
             probes = await prober.collect(timeout: probeTimeout)
-        }
-        var heartbeats: [String: Heartbeat] = [:]
-        for agent in roster.agents {
-            if let beat = prober?.answers[agent.name] ?? store.read(agent.name) { heartbeats[agent.name] = beat }
+            for agent in roster.agents {
+                if let beat = prober.answers[agent.name] ?? store.read(agent.name) { heartbeats[agent.name] = beat }
+            }
         }
         return PlaneReadings(
             panes: paneList, units: unitList,
-            enabledUnits: unitList == nil ? nil : UnitInstaller.enabledUnits(in: context.unitDirectory),
+            enabledUnits: unitList == nil ? nil : enabledUnits,
             linger: unitList == nil ? nil : context.lingerEnabled,
             processes: processes, heartbeats: heartbeats, probes: probes, systemdError: systemdError)
     }

@@ -31,7 +31,9 @@ public struct RosterLoader: Sendable {
     public func parse(_ text: String, path: String = "roster.yaml") throws -> Roster {
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            // The basic resolver: the validator reads scalars as text and never asks for a tag, and
+            // the default one compiles seven regular expressions (ICU) on every run.
+            guard let node = try Yams.compose(yaml: text, Resolver.basic) else {
                 throw RosterError.invalid(path: path, line: 1, column: nil,
                                           message: "the roster is empty; it needs at least `version: 1` and `agents:`")
             }
