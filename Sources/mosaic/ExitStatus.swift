@@ -28,7 +28,7 @@ enum ExitStatus {
         case is RosterError: return badInput
         case let error as TmuxError:
             switch error {
-            case .notInstalled, .noServer: return unavailable
+            case .notInstalled, .noServer, .noSuchSession: return unavailable
             case .timedOut: return timedOut
             case .invalidSocket: return badInput
             default: return failure
@@ -40,12 +40,33 @@ enum ExitStatus {
         case let error as LaunchError:
             if case .runtimeNotFound = error { return unavailable }
             if case .serverNotRunning = error { return unavailable }
+            if case .unmanagedServer = error { return failure }
             return badInput
+        case is MessageError: return badInput
+        case let error as SendError:
+            if case .paneDead = error { return unavailable }
+            if case .noResetCommand = error { return badInput }
+            return failure
+        case let error as SendLock.Failure:
+            if case .timedOut = error { return timedOut }
+            return failure
         case let error as ProcessError:
             if case .timedOut = error { return timedOut }
             if case .notFound = error { return unavailable }
             return failure
         default: return failure
+        }
+    }
+}
+
+extension ExitStatus {
+    /// A send's exit status: accepted (or sent unverified) 0, draft and unverifiable 3, busy 75.
+    static func code(for outcome: SendOutcome) -> Int32 {
+        switch outcome.verdict {
+        case nil: return outcome.submitted ? success : negativeVerdict
+        case .accepted?: return success
+        case .draft?, .unverifiable?: return negativeVerdict
+        case .busy?: return timedOut
         }
     }
 }

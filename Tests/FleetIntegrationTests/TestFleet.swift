@@ -23,6 +23,9 @@ final class TestFleet: @unchecked Sendable {
         // Kill the private server whatever happened; the socket name can never be the user's.
         let kill = Invocation("tmux", ["-L", socket, "kill-server"], timeout: .seconds(5))
         _ = try? SpawnRunner.runBlocking(kill)
+        // kill-server leaves the socket file behind; it is this test's own, so it goes too.
+        let tmpdir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        unlink("\(tmpdir)/tmux-\(getuid())/\(socket)")
         try? FileManager.default.removeItem(atPath: home)
     }
 

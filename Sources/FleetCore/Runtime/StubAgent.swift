@@ -7,10 +7,13 @@ public final class StubAgent: @unchecked Sendable {
         public var name: String
         public var busy: Duration
         public var prompt: String
-        public init(name: String, busy: Duration = .milliseconds(300), prompt: String = "stub> ") {
+        /// A file that always holds the last message received, exactly (for tests and demos).
+        public var record: String?
+        public init(name: String, busy: Duration = .milliseconds(300), prompt: String = "stub> ", record: String? = nil) {
             self.name = name
             self.busy = busy
             self.prompt = prompt
+            self.record = record
         }
     }
 
@@ -50,13 +53,14 @@ public final class StubAgent: @unchecked Sendable {
                 pasted = []
             }
             if pasted != nil {
-                if line.contains(Self.pasteEnd) {
-                    pasted!.append(line.replacingOccurrences(of: Self.pasteEnd, with: ""))
-                    // The Enter after the paste submits; a paste without a trailing Enter waits for it.
-                    let message = pasted!.joined(separator: "\n")
+                if let end = line.range(of: Self.pasteEnd) {
+                    pasted!.append(String(line[..<end.lowerBound]))
+                    // The terminal is in canonical mode: the line holding the end marker is only
+                    // delivered by the Enter that follows the paste, so that Enter submits the
+                    // message (waiting for one more line would swallow the next message).
+                    let message = pasted!.joined(separator: "\n") + line[end.upperBound...]
                     pasted = nil
-                    let rest = readLine() ?? ""
-                    handle(message + rest)
+                    handle(message)
                 } else {
                     pasted!.append(line)
                 }
@@ -70,6 +74,9 @@ public final class StubAgent: @unchecked Sendable {
     }
 
     func handle(_ message: String) {
+        if let record = options.record {
+            do { try FileIO.writeAtomically(message, to: record, mode: 0o600) } catch { write("stub: \(error)\n") }
+        }
         let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { return }
         let id = Self.messageId(in: trimmed)

@@ -145,6 +145,10 @@ public struct Tmux: Sendable {
             return PaneFormat.parse(try await run(["list-panes", "-a", "-F", PaneFormat.format]).stdout)
         } catch TmuxError.noServer {
             return nil
+        } catch TmuxError.noSuchSession {
+            // A server without sessions (the holder unit's -D server before its holder session
+            // exists) answers "no current target": it runs, it just has no panes.
+            return []
         }
     }
 

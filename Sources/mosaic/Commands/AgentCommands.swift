@@ -81,7 +81,10 @@ struct AgentStub: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stub",
         abstract: "The built-in stub runtime: a line-oriented chat agent that heartbeats and answers probes.",
-        discussion: "Reads MOSAIC_AGENT_NAME, MOSAIC_HOME and MOSAIC_HEARTBEAT_INTERVAL from its session. Exits on EOF or SIGTERM."
+        discussion: """
+        Reads MOSAIC_AGENT_NAME, MOSAIC_HOME and MOSAIC_HEARTBEAT_INTERVAL from its session. Exits on EOF or SIGTERM.
+        MOSAIC_STUB_RECORD=<file>: keep the last message received, exactly, in that file.
+        """
     )
 
     @OptionGroup var global: GlobalOptions
@@ -93,7 +96,8 @@ struct AgentStub: AsyncParsableCommand {
             let me = try AgentIdentity.fromEnvironment(home: global.home)
             let busy = busyMs ?? ProcessInfo.processInfo.environment["MOSAIC_STUB_BUSY_MS"].flatMap(Int.init) ?? 300
             let responder = HeartbeatResponder(store: me.store, agent: me.name, interval: .seconds(me.interval))
-            let stub = StubAgent(options: .init(name: me.name, busy: .milliseconds(max(0, busy))), responder: responder)
+            let record = ProcessInfo.processInfo.environment["MOSAIC_STUB_RECORD"].flatMap { $0.isEmpty ? nil : $0 }
+            let stub = StubAgent(options: .init(name: me.name, busy: .milliseconds(max(0, busy)), record: record), responder: responder)
             // SIGTERM: leave cleanly, with the terminal's paste mode restored.
             signal(SIGTERM, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())

@@ -1,0 +1,101 @@
+import Foundation
+
+/// What a runtime's input line looks like on screen, and how its line editor takes text:
+/// the knowledge `agent send` needs to tell an empty prompt from an operator's draft.
+public struct InputShape: Sendable {
+    /// Who edits the line: this decides which keys clear it and what a long or multi-line message does.
+    public enum Editor: String, Sendable {
+        /// The kernel's canonical mode (a plain `read`/`input()`): at most 4095 bytes per line, C-u kills the line.
+        case lineDiscipline
+        /// GNU readline (bash, the Python REPL): bracketed paste on since readline 8.1.
+        case readline
+        /// prompt_toolkit (ipython, aider): a multi-line buffer; Enter may add a line instead of submitting.
+        case promptToolkit
+    }
+
+    public var name: String
+    /// Anchored pattern for the prompt at the start of the input row. Captures trail-trimmed rows
+    /// (an empty prompt `stub> ` shows as `stub>`), so patterns end in an optional space.
+    public var prompt: String
+    /// Anchored pattern for the prefix of a continuation row (ipython's `   ...: `).
+    public var continuation: String?
+    public var editor: Editor
+    /// The program marks pastes (ESC[?2004h), so a multi-line paste is one submission.
+    public var bracketedPaste: Bool
+    /// tmux key names that empty the input line without submitting it (`--force` on a draft).
+    public var clearKeys: [String]
+    /// `pane_current_command` values this shape applies to; `nil`: any (a fallback).
+    public var commands: Set<String>?
+
+    let promptRegex: NSRegularExpression
+    let continuationRegex: NSRegularExpression?
+
+    public init(name: String, prompt: String, continuation: String? = nil, editor: Editor, bracketedPaste: Bool,
+                clearKeys: [String], commands: Set<String>?) {
+        self.name = name
+        self.prompt = prompt
+        self.continuation = continuation
+        self.editor = editor
+        self.bracketedPaste = bracketedPaste
+        self.clearKeys = clearKeys
+        self.commands = commands
+        // The patterns are constants of this file; a bad one is a programming error.
+        promptRegex = try! NSRegularExpression(pattern: "^(?:" + prompt + ")")
+        continuationRegex = continuation.map { try! NSRegularExpression(pattern: "^(?:" + $0 + ")") }
+    }
+
+    /// Length (in characters) of the prompt at the start of `text`, if the row starts with one.
+    public func promptLength(in text: String) -> Int? { Self.match(promptRegex, text) }
+
+    public func continuationLength(in text: String) -> Int? { continuationRegex.flatMap { Self.match($0, text) } }
+
+    static func match(_ regex: NSRegularExpression, _ text: String) -> Int? {
+        let ns = text as NSString
+        guard let m = regex.firstMatch(in: text, range: NSRange(location: 0, length: ns.length)) else { return nil }
+        return ns.substring(with: m.range).count
+    }
+
+    /// Whether this shape applies to a pane whose foreground command is `command`.
+    public func applies(to command: String) -> Bool {
+        guard let commands else { return true }
+        return commands.contains(command) || (commands.contains("python") && command.hasPrefix("python"))
+    }
+
+    /// The longest line a line-discipline reader can take: N_TTY_BUF_SIZE (4096) less the newline.
+    public static let canonicalLineLimit = 4095
+
+    // MARK: known shapes
+
+    public static let stub = InputShape(
+        name: "stub", prompt: "stub> ?", editor: .lineDiscipline, bracketedPaste: true, clearKeys: ["C-u"],
+        commands: ["mosaic"])
+
+    /// ipython 8 (prompt_toolkit): `In [3]: `, continuation `   ...: `. C-c drops the whole buffer.
+    /// tmux may name its pane command `python` (an interpreter running the ipython script).
+    public static let ipython = InputShape(
+        name: "ipython", prompt: "In \\[[0-9]+\\]: ?", continuation: " *\\.\\.\\.: ?", editor: .promptToolkit,
+        bracketedPaste: true, clearKeys: ["C-c"], commands: ["ipython", "ipython3", "python"])
+
+    /// POSIX shells: the prompt ends at the first `$`, `#` or `%` followed by a space (or the row's end).
+    public static let shell = InputShape(
+        name: "shell", prompt: "[^\\s$#%]{0,80}(?: [^\\s$#%]{1,80}){0,3}[$#%](?: |$)", continuation: "> ?", editor: .readline,
+        bracketedPaste: true, clearKeys: ["C-e", "C-u"], commands: ["bash", "sh", "dash", "zsh", "ksh", "mksh", "busybox"])
+
+    /// The Python REPL (readline), `>>> ` and `... `.
+    public static let pythonREPL = InputShape(
+        name: "python-repl", prompt: "(?:>>>|\\.\\.\\.)(?: |$)", editor: .readline, bracketedPaste: true,
+        clearKeys: ["C-e", "C-u"], commands: ["python"])
+
+    /// aider 0.86 (prompt_toolkit, emacs keys): `> ` at the start of the row, captured here from the
+    /// real program; tmux names its pane command `python3`. C-c would be aider's interrupt (twice
+    /// quits it), so a line is cleared with C-e C-u.
+    public static let aider = InputShape(
+        name: "aider", prompt: "> ?", editor: .promptToolkit, bracketedPaste: true, clearKeys: ["C-e", "C-u"],
+        commands: ["aider", "python", "python3"])
+
+    /// A line-reading program with a short prompt ending in `>`, `:`, `?`, `»`, `❯` or `›`
+    /// (Python's `input("> ")`, a `read -p`): the kernel edits the line; no bracketed paste.
+    public static let linePrompt = InputShape(
+        name: "line-prompt", prompt: "[^\\s]{0,24}[>:?»❯›](?: |$)", editor: .lineDiscipline, bracketedPaste: false,
+        clearKeys: ["C-u"], commands: nil)
+}

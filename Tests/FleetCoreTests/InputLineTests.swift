@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+@testable import FleetCore
+
+/// The draft classifier on real screens, captured with `capture-pane -p -e` from tmux 3.3a
+/// (Fixtures/screens; manifest.jsonl holds each capture's cursor, width, pane command and the
+/// expected reading).
+@Suite("input line: drafts, empty prompts and ghost text on captured screens")
+struct InputLineTests {
+    struct Fixture {
+        var file: String
+        var cursorX: Int
+        var cursorY: Int
+        var width: Int
+        var command: String
+        var expect: String
+        var capture: String
+    }
+
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/screens")
+
+    static func fixtures() throws -> [Fixture] {
+        let manifest = try String(contentsOf: directory.appendingPathComponent("manifest.jsonl"), encoding: .utf8)
+        return try manifest.split(separator: "\n").map { line in
+            let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let file = try #require(o["file"] as? String)
+            return Fixture(file: file, cursorX: try #require(o["cursorX"] as? Int), cursorY: try #require(o["cursorY"] as? Int),
+                           width: try #require(o["width"] as? Int), command: try #require(o["command"] as? String),
+                           expect: try #require(o["expect"] as? String),
+                           capture: try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8))
+        }
+    }
+
+    func classify(_ f: Fixture, runtime: RuntimeKind = .custom) -> InputLineState {
+        let shapes = InputLineReader.shapes(for: .of(runtime), command: f.command)
+        return InputLineReader(shapes: shapes).classify(Screen.parse(f.capture), cursorX: f.cursorX, cursorY: f.cursorY, width: f.width).state
+    }
+
+    @Test("every captured screen reads as expected (empty, draft text, no prompt)")
+    func manifest() throws {
+        let all = try Self.fixtures()
+        #expect(all.count >= 12)
+        for f in all where !f.expect.hasPrefix("typed:") {
+            let state = classify(f)
+            switch f.expect {
+            case "empty": #expect(state == .empty(shape: state.shapeName ?? ""), "\(f.file): \(state)")
+            case "noPrompt": #expect(state == .noPrompt, "\(f.file): \(state)")
+            default:
+                let text = String(f.expect.dropFirst("draft:".count))
+                guard case .draft(_, let shown) = state else { Issue.record("\(f.file): expected a draft, got \(state)"); continue }
+                #expect(shown == text, "\(f.file)")
+            }
+        }
+    }
+
+    @Test("the stub's own adapter reads the stub's screens")
+    func stubAdapter() throws {
+        let stub = try Self.fixtures().filter { $0.file.hasPrefix("stub-") }
+        #expect(classify(stub.first { $0.expect == "empty" }!, runtime: .stub) == .empty(shape: "stub"))
+        #expect(classify(stub.first { $0.expect != "empty" }!, runtime: .stub) == .draft(shape: "stub", text: "half a thought"))
+    }
+
+    @Test("aider's own adapter reads aider's screens: empty prompt, a draft, working (no prompt)")
+    func aiderAdapter() throws {
+        let aider = try Self.fixtures().filter { $0.file.hasPrefix("aider-") }
+        #expect(aider.count == 4)
+        for f in aider {
+            let state = classify(f, runtime: .aider)
+            switch f.expect {
+            case "empty": #expect(state == .empty(shape: "aider"), "\(f.file): \(state)")
+            case "noPrompt": #expect(state == .noPrompt, "\(f.file): \(state)")
+            default: #expect(state == .draft(shape: "aider", text: String(f.expect.dropFirst("draft:".count))), "\(f.file): \(state)")
+            }
+        }
+    }
+
+    @Test("runtimes whose input box was never captured have no shape: send refuses rather than guess")
+    func noGuessing() {
+        for kind in [RuntimeKind.claude, .codex, .pi, .opencode] {
+            #expect(RuntimeAdapter.of(kind).inputShapes.isEmpty, "\(kind)")
+        }
+    }
+
+    @Test("dim and grey suggestion text is ghost, not a draft; the typed part before it is")
+    func ghostText() throws {
+        let all = try Self.fixtures()
+        let ghost = all.first { $0.file == "ipython-ghost.ansi" }!
+        let row = Screen.parse(ghost.capture).rows[ghost.cursorY]
+        #expect(row.text.hasSuffix("print(12345)"), "the screen shows the suggestion")
+        #expect(row.typedText.hasSuffix("pri"), "only `pri` was typed: 38;5;241 is ghost")
+        for name in ["dim-placeholder.ansi", "grey-placeholder.ansi"] {
+            let f = all.first { $0.file == name }!
+            #expect(classify(f).shapeName != nil && !classify(f).isDraft, "\(name): \(classify(f))")
+        }
+    }
+
+    @Test("bash highlights a paste (SGR 3), which is typed text, and the echo check finds it at the cursor")
+    func pastedEcho() throws {
+        let f = try Self.fixtures().first { $0.file == "bash-pasted-multiline.ansi" }!
+        let screen = Screen.parse(f.capture)
+        #expect(TypedEcho.endsAtCursor(screen, cursorX: f.cursorX, cursorY: f.cursorY, message: "echo one\necho two"))
+        #expect(!TypedEcho.endsAtCursor(screen, cursorX: f.cursorX, cursorY: f.cursorY, message: "echo one\necho three"))
+        #expect(!TypedEcho.endsAtCursor(screen, cursorX: 0, cursorY: f.cursorY + 1, message: "echo one\necho two"),
+                "after Enter the cursor sits on an empty row: the text is no longer at the cursor")
+    }
+
+    @Test("a classified input matches the message only when it is exactly the message")
+    func matches() {
+        #expect(TypedEcho.matches(.draft(shape: "stub", text: "[mosaic msg=a from=b] hi there"), message: "[mosaic msg=a from=b] hi there"))
+        #expect(TypedEcho.matches(.draft(shape: "stub", text: "^[[200~line one\nline two^[[201~"), message: "line one\nline two"))
+        #expect(!TypedEcho.matches(.draft(shape: "stub", text: "oops[mosaic msg=a from=b] hi"), message: "[mosaic msg=a from=b] hi"))
+        #expect(!TypedEcho.matches(.empty(shape: "stub"), message: "x"))
+    }
+
+    @Test("SGR parsing: dim, 256-colour greys, RGB greys are ghost; colours, bold, italic are not")
+    func sgr() {
+        let screen = Screen.parse("a\u{1B}[2mb\u{1B}[22mc\u{1B}[90md\u{1B}[39m\u{1B}[38;5;244me\u{1B}[38;2;100;100;100mf\u{1B}[38;2;200;40;40mg\u{1B}[0m\u{1B}[1;3mh\n")
+        let ghosts = screen.rows[0].cells.map { $0.ghost }
+        #expect(screen.rows[0].text == "abcdefgh")
+        #expect(ghosts == [false, true, false, true, true, true, false, false])
+        #expect(screen.rows.count == 1)
+    }
+}
+
+extension InputLineState {
+    var shapeName: String? {
+        switch self {
+        case .empty(let s), .draft(let s, _): return s
+        case .noPrompt: return nil
+        }
+    }
+}
