@@ -27,7 +27,8 @@ struct Fleet: AsyncParsableCommand {
 
 struct Agent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Work with one agent: list the roster, write heartbeats, run the stub runtime.",
-        subcommands: [AgentRoster.self, AgentHeartbeat.self, AgentStub.self]
+        abstract: "Work with one agent: watch, tail, send, reset, attach; list the roster, heartbeats, the stub runtime.",
+        subcommands: [AgentWatch.self, AgentTail.self, AgentSend.self, AgentReset.self, AgentAttach.self,
+                      AgentRoster.self, AgentHeartbeat.self, AgentHook.self, AgentStub.self]
     )
 }

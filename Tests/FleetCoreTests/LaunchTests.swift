@@ -37,7 +37,7 @@ struct LaunchTests {
         let launch = RuntimeLaunch(context: context(env: ["HOME": "/home/u", "MOSAIC_RUNTIME_BIN": dir]), roster: roster)
         #expect(launch.runtimeBinDirectories.first == dir)
         guard case .shell(let line) = try launch.command(for: AgentSpec(name: "x", runtime: .codex)) else { return }
-        #expect(line.hasSuffix("exec \(dir)/codex"))
+        #expect(line.contains("; exec \(dir)/codex "), "the resolved binary is exec'd, with the integration's arguments")
     }
 
     @Test("a runtime that cannot be found is refused, naming where it looked")

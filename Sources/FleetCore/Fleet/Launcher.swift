@@ -64,11 +64,12 @@ public struct Launcher: Sendable {
 
     // MARK: up
 
-    public func up(_ agents: [AgentSpec], progress: @Sendable (Progress) -> Void = { _ in }) async throws -> [AgentOutcome] {
+    public func up(_ agents: [AgentSpec], progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> [AgentOutcome] {
         try prepareHome()
         let launch = RuntimeLaunch(context: context, roster: roster)
         // Refuse before anything starts: a runtime that cannot be found is an error now, not a dead pane later.
         let sessions = try agents.map { try launch.session(for: $0) }
+        try writeRuntimeFiles(agents, launch)
         if useSystemd {
             return try await upThroughSystemd(agents, progress: progress)
         }
@@ -103,55 +104,6 @@ public struct Launcher: Sendable {
         return try await confirm(agents, outcomes)
     }
 
-    func upThroughSystemd(_ agents: [AgentSpec], progress: @Sendable (Progress) -> Void) async throws -> [AgentOutcome] {
-        let systemctl = context.systemctl
-        try await UnitInstaller(context: context, roster: roster).install()
-        let units = Dictionary(try await systemctl.listUnits(["mosaic-*"]).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let panes = try await tmux.listPanes() ?? []
-        let live = Set(panes.filter { !$0.dead }.map(\.sessionName))
-        var outcomes: [String: AgentOutcome] = [:]
-        var toStart: [String] = [], toRestart: [String] = []
-        for agent in agents {
-            let unit = FleetFiles.agentUnit(agent.name)
-            let active = units[unit]?.isActive ?? false
-            if active && live.contains(agent.name) {
-                outcomes[agent.name] = outcome(agent.name, .alreadyRunning, nil)
-            } else if active {
-                toRestart.append(unit)
-            } else {
-                toStart.append(unit)
-            }
-        }
-        let failed = (toStart + toRestart).filter { units[$0]?.active == "failed" }
-        if !failed.isEmpty { try await systemctl.resetFailed(failed) }
-        let pending = toStart + toRestart
-        if pending.isEmpty { return try await confirm(agents, outcomes) }
-        if !toStart.isEmpty { try await systemctl.start([FleetFiles.holderUnit] + toStart, wait: false) }
-        if !toRestart.isEmpty { try await systemctl.run(["restart", "--no-block"] + toRestart) }
-
-        // Watch the jobs finish with one list-units call per tick.
-        let deadline = DispatchTime.now().uptimeNanoseconds + 120_000_000_000
-        var finished: [String: UnitState] = [:]
-        progress(Progress(done: 0, total: pending.count, phase: "starting"))
-        while finished.count < pending.count && DispatchTime.now().uptimeNanoseconds < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-            let now = Dictionary(try await systemctl.listUnits(["mosaic-*"]).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-            for unit in pending where finished[unit] == nil {
-                if let state = now[unit], state.active == "active" || state.active == "failed" { finished[unit] = state }
-            }
-            progress(Progress(done: finished.count, total: pending.count, phase: "starting"))
-        }
-        for agent in agents where outcomes[agent.name] == nil {
-            let unit = FleetFiles.agentUnit(agent.name)
-            switch finished[unit]?.active {
-            case "active"?: outcomes[agent.name] = outcome(agent.name, toRestart.contains(unit) ? .restarted : .started, nil)
-            case "failed"?: outcomes[agent.name] = outcome(agent.name, .failed, "unit failed; see `journalctl --user -u \(unit)`")
-            default: outcomes[agent.name] = outcome(agent.name, .failed, "unit did not become active within 120 s")
-            }
-        }
-        return try await confirm(agents, outcomes)
-    }
-
     /// Checks once that each started pane is still alive; a runtime that exited at once is
     /// reported with its exit status and last output, not just "dead".
     func confirm(_ agents: [AgentSpec], _ outcomes: [String: AgentOutcome]) async throws -> [AgentOutcome] {
@@ -168,12 +120,25 @@ public struct Launcher: Sendable {
                 if pane.dead {
                     let screen = (try? await tmux.capturePane(pane.paneId, history: 50)) ?? ""
                     let last = screen.split(separator: "\n").suffix(5).joined(separator: " | ")
+                    let status = try await exitStatus(of: pane)
                     result[agent.name] = outcome(agent.name, .failed,
-                        "runtime exited at once with status \(pane.deadStatus.map(String.init) ?? "?")" + (last.isEmpty ? "" : "; last output: \(last)"))
+                        "runtime exited at once with status \(status.map(String.init) ?? "?")" + (last.isEmpty ? "" : "; last output: \(last)"))
                 }
             }
         }
         return agents.compactMap { result[$0.name] }
+    }
+
+    /// A dead pane's exit status. tmux 3.3a marks a pane dead when its terminal closes and learns
+    /// the status only when it reaps the process; until then the zombie in /proc holds it.
+    func exitStatus(of pane: PaneInfo) async throws -> Int32? {
+        if let status = pane.deadStatus { return status }
+        for _ in 0..<20 {
+            if let pid = pane.pid, let status = ProcessTable().sample(pid)?.exitStatus { return status }
+            if let status = try await tmux.listPanes()?.first(where: { $0.paneId == pane.paneId })?.deadStatus { return status }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
     }
 
     // MARK: down
@@ -185,16 +150,20 @@ public struct Launcher: Sendable {
         let panes = try await tmux.listPanes()
         let present = Set((panes ?? []).map(\.sessionName))
         var activeUnits: Set<String> = []
+        var systemctl = context.systemctl
+        systemctl.timeout = Self.systemdJobTimeout
         if useSystemd {
-            activeUnits = Set(try await context.systemctl.listUnits(["mosaic-*"]).filter(\.isActive).map(\.name))
+            activeUnits = Set(try await systemctl.listUnits(["mosaic-*"]).filter(\.isActive).map(\.name))
             let toStop = agents.map { FleetFiles.agentUnit($0.name) }.filter(activeUnits.contains)
-            if !toStop.isEmpty { try await context.systemctl.stop(toStop) }
+            if !toStop.isEmpty { try await systemctl.stop(toStop) }
         }
         // Sessions started without systemd (or left by a failed stop) go directly.
         let leftover = try await tmux.listPanes().map { Set($0.map(\.sessionName)) } ?? []
         let toKill = agents.map(\.name).filter(leftover.contains)
         if !toKill.isEmpty { try await tmux.killSessions(toKill) }
         for agent in agents {
+            // The sidecar first: once it is stopped nothing writes the heartbeat again.
+            runtimeFiles(agent.name).removeAll()
             context.heartbeats.remove(agent.name)
             let wasRunning = present.contains(agent.name) || activeUnits.contains(FleetFiles.agentUnit(agent.name))
             outcomes.append(outcome(agent.name, wasRunning ? .stopped : .notRunning, nil))
@@ -205,7 +174,7 @@ public struct Launcher: Sendable {
         let strays = remaining.subtracting(named).sorted()
         guard strays.isEmpty else { return (outcomes, false, strays) }
         if useSystemd, activeUnits.contains(FleetFiles.holderUnit) {
-            try await context.systemctl.stop([FleetFiles.holderUnit])
+            try await systemctl.stop([FleetFiles.holderUnit])
         }
         try await tmux.killServer()
         return (outcomes, panes != nil, [])
@@ -219,12 +188,17 @@ public struct Launcher: Sendable {
 // MARK: unit entry points
 extension Launcher {
     /// For the holder unit: its tmux server starts in the foreground (-D); once it answers,
-    /// create the holder session.
-    public func createHolderWhenServerAnswers(timeout: Duration) async throws {
+    /// create the holder session. `serverPid` (the unit's $MAINPID) must be the pid of the server
+    /// that answers: when another server already owns the socket, `tmux -D` is only a client.
+    public func createHolderWhenServerAnswers(timeout: Duration, serverPid: Int32?) async throws {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout.nanoseconds)
         while try await tmux.listPanes() == nil {
             guard DispatchTime.now().uptimeNanoseconds < deadline else { throw LaunchError.serverNotRunning(socket: roster.socketName) }
             try await Task.sleep(for: .milliseconds(50))
+        }
+        if let serverPid {
+            let answering = try await tmux.run(["display-message", "-p", "#{pid}"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard answering == String(serverPid) else { throw LaunchError.unmanagedServer(socket: roster.socketName) }
         }
         if try await !tmux.hasSession(roster.holderSession) { try await createHolder() }
     }
@@ -232,12 +206,14 @@ extension Launcher {
     /// For an agent unit: create the agent's session in the server the holder runs. Never starts
     /// a server itself: one forked here would live in this unit's cgroup and die with it.
     public func launchInRunningServer(_ agent: AgentSpec) async throws {
-        let session = try RuntimeLaunch(context: context, roster: roster).session(for: agent)
+        let launch = RuntimeLaunch(context: context, roster: roster)
+        let session = try launch.session(for: agent)
         guard let panes = try await tmux.listPanes() else { throw LaunchError.serverNotRunning(socket: roster.socketName) }
         if let pane = panes.first(where: { $0.sessionName == agent.name }) {
             if !pane.dead { return }
             try await tmux.killSessions([agent.name])
         }
+        try writeRuntimeFiles([agent], launch)
         try await tmux.newSessions([session])
     }
 
@@ -246,6 +222,16 @@ extension Launcher {
         if try await tmux.hasSession(name) {
             do { try await tmux.killSessions([name]) } catch TmuxError.noSuchSession {}
         }
+        runtimeFiles(name).removeAll()
         context.heartbeats.remove(name)
+    }
+
+    /// Writes what the agents' runtime integrations need (hook settings, extensions) before they start.
+    func writeRuntimeFiles(_ agents: [AgentSpec], _ launch: RuntimeLaunch) throws {
+        for agent in agents { try runtimeFiles(agent.name).write(launch.files(for: agent)) }
+    }
+
+    func runtimeFiles(_ agent: String) -> AgentRuntimeFiles {
+        AgentRuntimeFiles(runDirectory: context.paths.runDirectory, agent: agent)
     }
 }

@@ -13,9 +13,14 @@ public final class HeartbeatResponder: @unchecked Sendable {
     private let lock = NSLock()
     private var status = "ok"
     private var ack: String?
+    private var extra: [(String, String)] = []
     private var answered: String?
     private var running = false
     private var thread: Thread?
+    /// Asked before every write; `false` writes nothing, so the heartbeat goes stale. A sidecar
+    /// that writes for another process passes "that process is alive and not stopped" here.
+    /// Set it before `start()`.
+    public var gate: (@Sendable () -> Bool)?
     /// Write failures are counted, never thrown from the background thread.
     public private(set) var writeFailures = 0
     public private(set) var lastError: String?
@@ -49,18 +54,33 @@ public final class HeartbeatResponder: @unchecked Sendable {
         beat()
     }
 
-    /// Writes one heartbeat now, answering a pending probe if there is one.
-    public func beat() {
+    /// Sets status, acknowledged id and extra keys together, and says so at once.
+    public func report(status newStatus: String, ack newAck: String?, extra newExtra: [(String, String)]) {
+        lock.withLock {
+            status = newStatus
+            ack = newAck
+            extra = newExtra
+        }
+        beat()
+    }
+
+    /// Writes one heartbeat now, answering a pending probe if there is one. Returns whether it
+    /// wrote (the gate may say no).
+    @discardableResult
+    public func beat() -> Bool {
+        if let gate, !gate() { return false }
         let pending = store.pendingProbe(agent)
-        let (status, ack) = lock.withLock { (self.status, self.ack) }
+        let (status, ack, extra) = lock.withLock { (self.status, self.ack, self.extra) }
         do {
-            try store.write(Heartbeat(ts: Date(), pid: pid, status: status, nonce: pending, ack: ack), for: agent)
+            try store.write(Heartbeat(ts: Date(), pid: pid, status: status, nonce: pending, ack: ack, extra: extra), for: agent)
             lock.withLock { answered = pending }
+            return true
         } catch {
             lock.withLock {
                 writeFailures += 1
                 lastError = "\(error)"
             }
+            return false
         }
     }
 
@@ -72,8 +92,9 @@ public final class HeartbeatResponder: @unchecked Sendable {
             let now = DispatchTime.now().uptimeNanoseconds
             let pending = store.pendingProbe(agent)
             let alreadyAnswered = lock.withLock { answered }
-            if now - last >= period || (pending != nil && pending != alreadyAnswered) {
-                beat()
+            // `last` moves only when a beat was written: once a gate opens again, the next
+            // heartbeat follows at once instead of an interval later.
+            if now - last >= period || (pending != nil && pending != alreadyAnswered), beat() {
                 last = now
             }
         }

@@ -41,6 +41,12 @@ public enum SnapshotRenderer {
             ("probe", row.probe.map { p in
                 .object([("nonce", .string(p.nonce)), ("answered", .bool(p.answered)), ("latencyMs", .of(p.latencyMs))])
             } ?? .null),
+            ("runState", .of(row.runState)),
+            ("runtimeProcess", row.runtimeProcess.map { p in
+                .object([("pid", .int(Int(p.pid))), ("command", .string(p.comm)), ("state", .string(p.state))])
+            } ?? .null),
+            ("state", .of(row.state)),
+            ("waitingFor", .of(row.waitingFor)),
             ("healthy", .bool(row.healthy)),
             ("problems", .array(row.problems.map(JSON.string))),
         ])
@@ -61,8 +67,10 @@ public enum SnapshotRenderer {
 
     public static func table(_ snapshot: FleetSnapshot, width: Int?, color: Bool) -> String {
         let probed = snapshot.agents.contains { $0.probe != nil }
-        var columns: [Table.Column] = [.init("AGENT"), .init("RUNTIME"), .init("SYSTEMD"), .init("PANE"), .init("PID"),
-                                       .init("CMD"), .init("IDLE"), .init("HEARTBEAT"), .init("STATUS")]
+        let modelled = snapshot.agents.contains { $0.model != nil || $0.effort != nil }
+        var columns: [Table.Column] = [.init("AGENT"), .init("RUNTIME")]
+        if modelled { columns.append(.init("MODEL")) }
+        columns += [.init("SYSTEMD"), .init("PANE"), .init("PID"), .init("CMD"), .init("IDLE"), .init("HEARTBEAT"), .init("STATUS")]
         if probed { columns.append(.init("PROBE")) }
         columns.append(.init("FLAGS", shrinkable: true))
         let rows = snapshot.agents.map { row -> [Table.Cell] in
@@ -74,7 +82,12 @@ public enum SnapshotRenderer {
             }
             let pane: Table.Cell
             switch row.session {
-            case .running: pane = Table.Cell(row.processState.map { ProcessSample(pid: 0, comm: "", state: $0).isStopped } == true ? "stopped" : "alive", color: "32")
+            case .running:
+                switch row.runState {
+                case "stopped"?: pane = Table.Cell("stopped", color: "31")
+                case "not-running"?: pane = Table.Cell("not-running", color: "31")
+                default: pane = Table.Cell("alive", color: "32")
+                }
             case .dead: pane = Table.Cell("dead" + (row.paneExitStatus.map { "(\($0))" } ?? ""), color: "31")
             case .missing: pane = Table.Cell("missing", color: "31")
             case .noServer: pane = Table.Cell("no-server", color: "31")
@@ -82,16 +95,20 @@ public enum SnapshotRenderer {
             let hb = row.heartbeat
             let hbText = hb.health == .unknown ? "unknown" : "\(hb.health.rawValue) \(Duration.compact(ms: hb.ageMs))"
             let hbColor = hb.health == .healthy ? "32" : hb.health == .stale ? "31" : "33"
-            var cells: [Table.Cell] = [
-                Table.Cell(row.name, color: row.healthy ? nil : "1"),
-                Table.Cell(row.runtime + (row.model.map { " \($0)" } ?? "")),
+            var cells: [Table.Cell] = [Table.Cell(row.name, color: row.healthy ? nil : "1"), Table.Cell(row.runtime)]
+            if modelled {
+                cells.append(Table.Cell([row.model, row.effort].compactMap { $0 }.joined(separator: "/")))
+            }
+            cells += [
                 Table.Cell(systemd),
                 pane,
                 Table.Cell(row.panePid.map(String.init) ?? "-"),
                 Table.Cell(row.processCommand ?? row.paneCommand ?? "-"),
                 Table.Cell(row.idleSeconds.map { Duration.compact(ms: $0 * 1000) } ?? "-"),
                 Table.Cell(hbText, color: hbColor),
-                Table.Cell(hb.status ?? "-"),
+                // Only what a healthy heartbeat says: a stale "busy" is old news.
+                Table.Cell(row.state.map { $0 + (row.waitingFor.map { "/\($0)" } ?? "") } ?? "-",
+                           color: row.state == "waiting" ? "33" : nil),
             ]
             if probed {
                 cells.append(row.probe.map { $0.answered ? Table.Cell("\($0.latencyMs ?? 0)ms", color: "32") : Table.Cell("no answer", color: "31") }

@@ -82,6 +82,15 @@ public struct AgentRow: Sendable, Equatable, Codable {
     public var driftFlag: Bool?
     public var bootEnableWarning: Bool?
     public var probe: ProbeOutcome?
+    /// Whether the runtime process really runs: `running`, `stopped`, `not-running` (the pane
+    /// went back to a shell or runs something else), `exited` (dead pane); `nil` without a pane.
+    public var runState: String?
+    /// The process that stands for the runtime (the pane's process, or the runtime under a wrapper).
+    public var runtimeProcess: ProcessNode?
+    /// What the runtime reports it is doing (`busy`, `waiting`, `ok`), from a healthy heartbeat only.
+    public var state: String?
+    /// With `waiting`: `input` or `approval`, where the runtime says which.
+    public var waitingFor: String?
     /// Healthy means a recent heartbeat from a live pane (and, when probed, an answer).
     public var healthy: Bool
     /// Why the agent is not healthy, or what else needs attention, as short phrases.
@@ -124,6 +133,11 @@ public struct FleetSnapshot: Sendable, Equatable {
             let pane = paneBySession[spec.name]
             let session: SessionState = r.panes == nil ? .noServer : pane == nil ? .missing : pane!.dead ? .dead : .running
             let process = pane.flatMap { $0.dead ? nil : $0.pid }.flatMap { r.processes[$0] }
+            // tmux 3.3a marks a pane dead when its terminal closes, and only learns the exit status
+            // when it reaps the process; until then the zombie in /proc holds it (measured: aider
+            // after /exit stays unreaped until the server gets another SIGCHLD).
+            let exitStatus = pane?.dead == true
+                ? pane?.deadStatus ?? pane?.pid.flatMap { r.processes[$0] }.flatMap(\.exitStatus) : nil
             let unitName = FleetFiles.agentUnit(spec.name)
             var systemdActive: Bool?, systemdEnabled: Bool?, systemdState: String?
             if r.units != nil {
@@ -138,7 +152,12 @@ public struct FleetSnapshot: Sendable, Equatable {
                                      health: health, ageMs: beat.map { max(0, Int((now.timeIntervalSince($0.ts) * 1000).rounded())) })
             let adapter = RuntimeAdapter.of(spec.runtime)
             let runsAs = process?.comm ?? (session == .running ? pane?.currentCommand : nil)
-            let drift = session == .running ? adapter.isDrift(paneCommand: runsAs) : nil
+            // The runtime may run under a wrapper (`sh -c`, a node launcher): judged on the tree.
+            let liveness = process.map { RuntimeLiveness.judge($0, adapter: adapter) }
+            var drift = session == .running ? adapter.isDrift(paneCommand: runsAs) : nil
+            if let liveness, adapter.expectedCommands != nil {
+                if case .notRunning = liveness { drift = true } else { drift = false }
+            }
             var bootWarning: Bool?
             if let active = systemdActive {
                 bootWarning = active && (systemdEnabled == false || r.linger == false)
@@ -149,32 +168,53 @@ public struct FleetSnapshot: Sendable, Equatable {
             switch session {
             case .noServer: problems.append("tmux server not running")
             case .missing: problems.append("no tmux session")
-            case .dead: problems.append("pane dead" + (pane?.deadStatus.map { " (exit \($0))" } ?? ""))
+            case .dead: problems.append("exited" + (exitStatus.map { " with status \($0)" } ?? ""))
             case .running: break
             }
-            if process?.isStopped == true { problems.append("process stopped") }
+            // Not running explains an unhealthy agent; with a healthy heartbeat (something else in
+            // the pane answers) it is plain drift, below.
+            var notRunning = false
+            switch liveness {
+            case .stopped(let node)?:
+                problems.append("process stopped" + (node.pid == process?.pid ? "" : " (\(node.comm) \(node.pid))"))
+            case .notRunning(let root)? where health != .healthy:
+                problems.append("runtime not running (pane runs \(root))")
+                notRunning = true
+            default: break
+            }
             switch health {
             case .unknown: problems.append("no heartbeat")
             case .stale: problems.append("heartbeat stale")
             case .healthy: break
             }
             if let probe, !probe.answered { problems.append("probe unanswered") }
-            if drift == true { problems.append("drift: runs \(runsAs ?? "?")") }
+            if drift == true, !notRunning { problems.append("drift: runs \(runsAs ?? "?")") }
             if bootWarning == true {
                 problems.append(systemdEnabled == false ? "not enabled at boot" : "linger off")
             }
-            let healthy = session == .running && health == .healthy && (probe?.answered ?? true)
-                && process?.isStopped != true
+            let stopped: Bool
+            if case .stopped? = liveness { stopped = true } else { stopped = process?.isStopped == true }
+            let healthy = session == .running && health == .healthy && (probe?.answered ?? true) && !stopped
+            let reported = health == .healthy ? beat : nil
+            let waitingFor = reported?.status == "waiting" ? reported?.extra.first(where: { $0.0 == "waiting" })?.1 : nil
+            var runState: String?
+            switch session {
+            case .dead: runState = "exited"
+            case .running: runState = liveness?.word
+            case .missing, .noServer: runState = nil
+            }
 
             return AgentRow(
                 name: spec.name, tenant_id: roster.tenant, host: roster.host, runtime: spec.runtime.rawValue,
                 role: spec.role, model: spec.model, effort: spec.effort,
                 systemdActive: systemdActive, systemdEnabled: systemdEnabled, systemdState: systemdState,
                 session: session, paneAlive: pane.map { !$0.dead }, panePid: pane?.pid, paneCommand: pane?.currentCommand,
-                paneExitStatus: pane?.dead == true ? pane?.deadStatus : nil,
+                paneExitStatus: exitStatus,
                 processCommand: process?.comm, processState: process?.state,
                 idleSeconds: pane?.windowActivity.map { max(0, Int(nowEpoch) - $0) },
                 heartbeat: view, driftFlag: drift, bootEnableWarning: bootWarning, probe: probe,
+                runState: runState, runtimeProcess: liveness?.process, state: reported?.status,
+                waitingFor: waitingFor,
                 healthy: healthy, problems: problems)
         }
 

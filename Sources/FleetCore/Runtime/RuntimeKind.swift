@@ -17,17 +17,46 @@ public struct RuntimeAdapter: Sendable {
     public var expectedCommands: Set<String>?
     /// What to type to reset a conversation, if the runtime has such a command.
     public var resetCommand: String?
+    /// It writes `ack=<id>` into its heartbeat when it takes a framed message (`send --verify`).
+    public var acknowledgesMessages = false
+    /// Its reset command goes with the `[mosaic msg=…]` frame (so it can be acknowledged too).
+    public var framesReset = false
+    /// Its own interface runs on the alternate screen; for others a full-screen program in the
+    /// pane (an editor, a pager) means the runtime is not at its prompt.
+    public var usesAlternateScreen = false
 
     public static func of(_ kind: RuntimeKind) -> RuntimeAdapter {
         switch kind {
         // Node-based CLIs show up as `node` (a `#!/usr/bin/env node` script execs node), some as their own name.
-        case .claude: return .init(kind: kind, binary: "claude", expectedCommands: ["claude", "node"], resetCommand: "/clear")
+        // Claude Code's UserPromptSubmit hook acknowledges the message id (see ClaudeIntegration).
+        case .claude: return .init(kind: kind, binary: "claude", expectedCommands: ["claude", "node"], resetCommand: "/clear",
+                                   acknowledgesMessages: true)
         case .codex: return .init(kind: kind, binary: "codex", expectedCommands: ["codex", "node"], resetCommand: "/new")
         case .pi: return .init(kind: kind, binary: "pi", expectedCommands: ["pi", "node"], resetCommand: "/new")
         case .opencode: return .init(kind: kind, binary: "opencode", expectedCommands: ["opencode", "node", "bun"], resetCommand: "/new")
         case .aider: return .init(kind: kind, binary: "aider", expectedCommands: ["aider", "python", "python3"], resetCommand: "/clear")
-        case .stub: return .init(kind: kind, binary: nil, expectedCommands: ["mosaic"], resetCommand: "/reset")
-        case .custom: return .init(kind: kind, binary: nil, expectedCommands: nil, resetCommand: nil)
+        case .stub:
+            return .init(kind: kind, binary: nil, expectedCommands: ["mosaic"], resetCommand: "/reset",
+                         acknowledgesMessages: true, framesReset: true)
+        // A custom command is known by what runs in the pane: a shell, ipython, a Python input()
+        // loop, the stub; anything else gets the generic line prompt.
+        case .custom:
+            return .init(kind: kind, binary: nil, expectedCommands: nil, resetCommand: nil)
+        }
+    }
+
+    /// What its input line looks like, tried in order (see `InputLineReader.shapes(for:command:)`).
+    /// Empty: the fleet cannot tell a draft from a prompt, so `send` refuses without `--force`.
+    /// Computed, so `fleet ps`, which never reads input lines, compiles none of their patterns.
+    public var inputShapes: [InputShape] {
+        switch kind {
+        case .stub: return [.stub]
+        case .aider: return [.aider]
+        // A custom command is known by what runs in the pane: a shell, ipython, a Python input()
+        // loop, the stub; anything else gets the generic line prompt.
+        case .custom: return [.stub, .ipython, .shell, .pythonREPL, .linePrompt]
+        // Their input boxes were never captured from the real programs here: no guessing.
+        case .claude, .codex, .pi, .opencode: return []
         }
     }
 

@@ -5,6 +5,7 @@ public enum LaunchError: Error, Equatable, CustomStringConvertible {
     case runtimeNotFound(agent: String, binary: String, searched: [String])
     case workdirMissing(agent: String, path: String)
     case serverNotRunning(socket: String)
+    case unmanagedServer(socket: String)
 
     public var description: String {
         switch self {
@@ -15,6 +16,9 @@ public enum LaunchError: Error, Equatable, CustomStringConvertible {
             return "agent \"\(agent)\": workdir \(path) does not exist; create it or fix `workdir:` in the roster"
         case .serverNotRunning(let socket):
             return "the fleet's tmux server (socket \"\(socket)\") is not running; start the holder first (`mosaic fleet up`)"
+        case .unmanagedServer(let socket):
+            return "a tmux server that \(FleetFiles.holderUnit) does not run already answers on socket \"\(socket)\" "
+                + "(started without systemd); stop it with `mosaic fleet down`, then run `mosaic fleet up` again"
         }
     }
 }
@@ -48,12 +52,17 @@ public struct RuntimeLaunch: Sendable {
 
     public var panePath: String { runtimeBinDirectories.joined(separator: ":") }
 
-    /// The pane command: PATH baked in, then `exec` of the roster's `command` or the runtime's
-    /// binary, so the runtime itself is the pane's process. PATH must be in the command line:
-    /// tmux 3.3a replaces a session's `-e PATH=` with the tmux client's PATH for the first pane.
+    /// The pane command: PATH baked in, then (for runtimes that cannot heartbeat themselves) the
+    /// sidecar started in the background with the pane's pid, then `exec` of the roster's
+    /// `command` or the runtime's binary with its integration's arguments, so the runtime itself
+    /// is the pane's process. PATH must be in the command line: tmux 3.3a replaces a session's
+    /// `-e PATH=` with the tmux client's PATH for the first pane.
     public func command(for agent: AgentSpec) throws -> PaneCommand {
         let path = agent.env["PATH"] ?? panePath
-        let prefix = "PATH=\(ShellQuote.quote(path)); export PATH; exec "
+        var prefix = "PATH=\(ShellQuote.quote(path)); export PATH; "
+        let integration = RuntimeIntegrations.of(agent.runtime)
+        if integration.usesSidecar { prefix += sidecarLine(for: agent) + "; " }
+        prefix += "exec "
         if let command = agent.command, !command.isEmpty {
             return .shell(prefix + command)
         }
@@ -65,7 +74,28 @@ public struct RuntimeLaunch: Sendable {
         guard let resolved = SpawnRunner.resolve(binary, path: dirs.joined(separator: ":")) else {
             throw LaunchError.runtimeNotFound(agent: agent.name, binary: binary, searched: dirs)
         }
-        return .shell(prefix + ShellQuote.quote(resolved))
+        return .shell(prefix + ShellQuote.join([resolved] + integration.launch(integrationContext(for: agent)).arguments))
+    }
+
+    /// `(mosaic internal sidecar … --pid $$ …&)`: `$$` is the pane's shell, which the `exec` that
+    /// follows turns into the runtime. The subshell makes the sidecar an orphan (not a child the
+    /// runtime would have to reap); stdio on /dev/null so it never holds the pane's terminal; the
+    /// sidecar calls setsid() itself, leaving the pane's session and process group.
+    func sidecarLine(for agent: AgentSpec) -> String {
+        let argv = [context.mosaicExecutable, "internal", "sidecar", "--home", context.paths.home, "--agent", agent.name,
+                    "--runtime", agent.runtime.rawValue, "--interval", String(roster.heartbeatIntervalSeconds)]
+        return "(" + ShellQuote.join(argv) + " --pid $$ </dev/null >/dev/null 2>&1 &)"
+    }
+
+    /// What the runtime's integration is told about this agent.
+    public func integrationContext(for agent: AgentSpec) -> IntegrationContext {
+        IntegrationContext(agent: agent, files: AgentRuntimeFiles(runDirectory: context.paths.runDirectory, agent: agent.name),
+                           hook: HookCommand(mosaic: context.mosaicExecutable, home: context.paths.home, agent: agent.name))
+    }
+
+    /// Files the runtime's integration needs written before the agent starts.
+    public func files(for agent: AgentSpec) -> [AgentFile] {
+        RuntimeIntegrations.of(agent.runtime).launch(integrationContext(for: agent)).files
     }
 
     /// The environment set on the session itself (never inherited by luck from the server).
@@ -80,6 +110,9 @@ public struct RuntimeLaunch: Sendable {
             ("MOSAIC_RUNTIME", agent.runtime.rawValue),
             ("PATH", panePath),
         ]
+        // The integration's own settings (aider's AIDER_*, opencode's config directory); the
+        // roster's env comes last and wins.
+        env += RuntimeIntegrations.of(agent.runtime).launch(integrationContext(for: agent)).environment
         env += agent.env.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         return env
     }

@@ -5,9 +5,9 @@ import Foundation
 /// Entry points for the systemd units; not for people.
 struct Internal: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Unit entry points (used by mosaic-holder.service and mosaic-agent@.service).",
+        abstract: "Unit entry points (used by mosaic-holder.service and mosaic-agent@.service) and the runtime sidecar.",
         shouldDisplay: false,
-        subcommands: [Holder.self, Launch.self, Stop.self]
+        subcommands: [Holder.self, Launch.self, Stop.self, Sidecar.self]
     )
 
     struct Holder: AsyncParsableCommand {
@@ -20,7 +20,9 @@ struct Internal: AsyncParsableCommand {
                 let roster = try context.loadRoster()
                 let launcher = try Launcher(context: context, roster: roster, useSystemd: false)
                 try launcher.prepareHome()
-                try await launcher.createHolderWhenServerAnswers(timeout: .seconds(10))
+                // systemd gives ExecStartPost= the main process's pid: the tmux server itself.
+                let serverPid = context.environment["MAINPID"].flatMap { Int32($0) }
+                try await launcher.createHolderWhenServerAnswers(timeout: .seconds(10), serverPid: serverPid)
             }
         }
     }

@@ -1,0 +1,181 @@
+import Foundation
+
+/// How mosaic launches one runtime so that it reports its state, and how it reads those reports.
+/// One conforming type per runtime, each in its own file; `RuntimeAdapter` (beside it) keeps the
+/// binary name, the drift table and the reset command.
+public protocol RuntimeIntegration: Sendable {
+    var kind: RuntimeKind { get }
+    /// True when a sidecar keeps the agent's heartbeat: the runtime cannot write one itself.
+    var usesSidecar: Bool { get }
+    /// Where `mosaic agent hook` finds the payload of this runtime's hook calls.
+    var payloadSource: HookPayloadSource { get }
+    /// What mosaic adds to the launch: arguments (only when mosaic builds the command, i.e. the
+    /// roster gives no `command:`), session environment and files (always).
+    func launch(_ context: IntegrationContext) -> LaunchAdditions
+    /// Turns one hook call into a state change; `nil`: the event says nothing about state.
+    func update(event: String, payload: HookPayload) -> StatusUpdate?
+    /// Files the runtime appends events to, which the sidecar follows. `environment` is the
+    /// sidecar's own, inherited from the agent's session (so a roster `env:` override is seen).
+    func eventSources(files: AgentRuntimeFiles, environment: [String: String]) -> [any RuntimeEventSource]
+}
+
+extension RuntimeIntegration {
+    public var usesSidecar: Bool { true }
+    public var payloadSource: HookPayloadSource { .standardInput }
+    public func eventSources(files: AgentRuntimeFiles, environment: [String: String]) -> [any RuntimeEventSource] { [] }
+}
+
+/// The integration of each runtime kind.
+public enum RuntimeIntegrations {
+    public static func of(_ kind: RuntimeKind) -> any RuntimeIntegration {
+        switch kind {
+        case .claude: return ClaudeIntegration()
+        case .codex: return CodexIntegration()
+        case .pi: return PiIntegration()
+        case .opencode: return OpencodeIntegration()
+        case .aider: return AiderIntegration()
+        case .stub, .custom: return SelfReportingIntegration(kind: kind)
+        }
+    }
+}
+
+/// Where a hook's payload arrives.
+public enum HookPayloadSource: Sendable, Equatable {
+    /// JSON on standard input (Claude Code hooks, the pi extension, the opencode plugin).
+    case standardInput
+    /// JSON as the last argument (Codex appends it to its `notify` command).
+    case lastArgument
+    /// No payload: standard input is the runtime's terminal and must not be read (aider).
+    case none
+}
+
+/// Everything the runtime-specific code needs to know about the agent being launched.
+public struct IntegrationContext: Sendable {
+    public var agent: AgentSpec
+    public var files: AgentRuntimeFiles
+    public var hook: HookCommand
+
+    public init(agent: AgentSpec, files: AgentRuntimeFiles, hook: HookCommand) {
+        self.agent = agent
+        self.files = files
+        self.hook = hook
+    }
+}
+
+/// What an integration adds to an agent's launch.
+public struct LaunchAdditions: Sendable, Equatable {
+    public var arguments: [String]
+    public var environment: [(String, String)]
+    public var files: [AgentFile]
+
+    public init(arguments: [String] = [], environment: [(String, String)] = [], files: [AgentFile] = []) {
+        self.arguments = arguments
+        self.environment = environment
+        self.files = files
+    }
+
+    public static func == (a: LaunchAdditions, b: LaunchAdditions) -> Bool {
+        a.arguments == b.arguments && a.files == b.files
+            && a.environment.map { "\($0.0)=\($0.1)" } == b.environment.map { "\($0.0)=\($0.1)" }
+    }
+}
+
+/// A file written before an agent starts and removed when it stops (`fleet down`).
+public struct AgentFile: Sendable, Equatable {
+    public var path: String
+    public var contents: String
+
+    public init(path: String, contents: String) {
+        self.path = path
+        self.contents = contents
+    }
+}
+
+/// The command a runtime's hooks run: `mosaic agent hook` with the agent and home spelled out,
+/// so it works whatever environment the runtime gives its hooks.
+public struct HookCommand: Sendable, Equatable {
+    public var mosaic: String
+    public var home: String
+    public var agent: String
+
+    public init(mosaic: String, home: String, agent: String) {
+        self.mosaic = mosaic
+        self.home = home
+        self.agent = agent
+    }
+
+    public func argv(_ runtime: RuntimeKind, _ event: String) -> [String] {
+        [mosaic, "agent", "hook", "--home", home, "--agent", agent, runtime.rawValue, event]
+    }
+
+    /// For runtimes that run their hook through a shell (Claude Code `command`, aider's
+    /// `--notifications-command`): the runtime's interface is a command line, so it is quoted here.
+    public func shellLine(_ runtime: RuntimeKind, _ event: String) -> String {
+        ShellQuote.join(argv(runtime, event))
+    }
+}
+
+/// A hook's JSON payload, read leniently: runtimes add fields over time, so only the fields an
+/// adapter needs are read and everything else is ignored.
+public struct HookPayload: @unchecked Sendable {
+    public let object: [String: Any]
+
+    public init(object: [String: Any] = [:]) { self.object = object }
+
+    /// Parses a JSON object; empty input is an empty payload (aider passes none).
+    public static func parse(_ data: Data) throws -> HookPayload {
+        guard !data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return HookPayload() }
+        let value: Any
+        do {
+            value = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            throw HookPayloadError.notJSON(String(decoding: data.prefix(80), as: UTF8.self))
+        }
+        guard let object = value as? [String: Any] else {
+            throw HookPayloadError.notAnObject(String(decoding: data.prefix(80), as: UTF8.self))
+        }
+        return HookPayload(object: object)
+    }
+
+    public func string(_ key: String) -> String? { object[key] as? String }
+    public func bool(_ key: String) -> Bool? { object[key] as? Bool }
+    public func object(_ key: String) -> HookPayload? { (object[key] as? [String: Any]).map(HookPayload.init) }
+}
+
+public enum HookPayloadError: Error, Equatable, CustomStringConvertible {
+    case notJSON(String)
+    case notAnObject(String)
+
+    public var description: String {
+        switch self {
+        case .notJSON(let start): return "the hook payload is not JSON (it starts with \"\(start)\")"
+        case .notAnObject(let start): return "the hook payload is not a JSON object (it starts with \"\(start)\")"
+        }
+    }
+}
+
+/// A file a runtime appends events to, followed by the sidecar.
+public protocol RuntimeEventSource: AnyObject {
+    /// The state changes in what was appended since the last call, and what could not be read.
+    func poll() -> EventPoll
+}
+
+/// What one look at an event file found.
+public struct EventPoll: Sendable, Equatable {
+    public var updates: [StatusUpdate]
+    public var problems: [String]
+
+    public init(updates: [StatusUpdate] = [], problems: [String] = []) {
+        self.updates = updates
+        self.problems = problems
+    }
+}
+
+/// The stub and custom runtimes write their own heartbeats (`mosaic agent stub`, or a custom
+/// command calling `mosaic agent heartbeat --status …`): no sidecar, no hooks.
+public struct SelfReportingIntegration: RuntimeIntegration {
+    public let kind: RuntimeKind
+    public var usesSidecar: Bool { false }
+    public func launch(_ context: IntegrationContext) -> LaunchAdditions { LaunchAdditions() }
+    public func update(event: String, payload: HookPayload) -> StatusUpdate? { nil }
+}

@@ -1,0 +1,101 @@
+import Foundation
+
+/// Keeps the heartbeat of a runtime that cannot write one itself (Claude Code, Codex, pi,
+/// opencode, aider). Started by the pane command just before it `exec`s the runtime, with the
+/// pane's pid (which becomes the runtime's), detached from the pane (own session, no terminal).
+///
+/// - While the runtime is `running` (see `RuntimeLiveness`) it writes the heartbeat every
+///   interval and answers probes, carrying the state the runtime last reported (hooks write
+///   `<agent>.state`; event files such as aider's are followed here).
+/// - While it is stopped, zombie, or not there (the pane went back to a shell), it writes
+///   nothing, so the heartbeat goes stale within 3 intervals; `fleet ps` says why.
+/// - It exits when the pane's process is gone.
+public final class RuntimeSidecar: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var agent: String
+        public var pid: Int32
+        public var adapter: RuntimeAdapter
+        public var interval: Duration
+        public var heartbeats: HeartbeatStore
+        public var states: RuntimeStateStore
+        public var procRoot: String
+        /// How often the state file and event files are read, and the process checked.
+        public var poll: Duration
+
+        public init(agent: String, pid: Int32, adapter: RuntimeAdapter, interval: Duration, heartbeats: HeartbeatStore,
+                    states: RuntimeStateStore, procRoot: String = "/proc", poll: Duration = .milliseconds(50)) {
+            self.agent = agent
+            self.pid = pid
+            self.adapter = adapter
+            self.interval = interval
+            self.heartbeats = heartbeats
+            self.states = states
+            self.procRoot = procRoot
+            self.poll = poll
+        }
+    }
+
+    /// Why the sidecar stopped.
+    public enum Exit: Sendable, Equatable {
+        /// The pane's process is gone.
+        case processGone
+        /// `stop()` was called.
+        case stopped
+    }
+
+    public let options: Options
+    public let sources: [any RuntimeEventSource]
+    /// Problems worth a line in the sidecar log (unreadable event lines, failed state writes).
+    public let log: @Sendable (String) -> Void
+    private let lock = NSLock()
+    private var running = true
+
+    public init(options: Options, sources: [any RuntimeEventSource] = [], log: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.options = options
+        self.sources = sources
+        self.log = log
+    }
+
+    public func stop() { lock.withLock { running = false } }
+
+    /// Runs until the pane's process is gone (or `stop()`); blocks the calling thread.
+    public func run() -> Exit {
+        let table = ProcessTable(procRoot: options.procRoot)
+        guard let first = table.sample(options.pid) else { return .processGone }
+        let identity = first.startTime
+        let adapter = options.adapter
+        let pid = options.pid
+        let liveness: @Sendable () -> RuntimeLiveness = {
+            RuntimeLiveness.judge(table.sample(pid), adapter: adapter, identity: identity)
+        }
+        // Reports from before this launch (a previous run of the agent) are not this runtime's.
+        let started = Date()
+        let responder = HeartbeatResponder(store: options.heartbeats, agent: options.agent, interval: options.interval, pid: pid)
+        responder.gate = { liveness().isRunning }
+        responder.start()
+        defer { responder.stop() }
+
+        var reported: RuntimeState?
+        var failures = 0
+        while lock.withLock({ running }) {
+            Thread.sleep(forTimeInterval: options.poll.milliseconds / 1000)
+            if case .gone = liveness() { return .processGone }
+            for source in sources {
+                let found = source.poll()
+                found.problems.forEach(log)
+                for update in found.updates {
+                    do { try options.states.apply(update, for: options.agent) } catch { log("cannot record \(update.event): \(error)") }
+                }
+            }
+            if let state = options.states.read(options.agent), state.ts >= started, state != reported {
+                reported = state
+                responder.report(status: state.status.rawValue, ack: state.ack, extra: state.heartbeatExtra)
+            }
+            if responder.writeFailures > failures {
+                failures = responder.writeFailures
+                log("cannot write the heartbeat: \(responder.lastError ?? "unknown error")")
+            }
+        }
+        return .stopped
+    }
+}

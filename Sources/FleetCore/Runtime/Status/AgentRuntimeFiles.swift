@@ -1,0 +1,90 @@
+import Foundation
+
+/// Where an agent's runtime files live: in the run directory (mode 0700), named
+/// `<agent>.<suffix>`. Agent names hold no dot, so a name never reaches into another agent's
+/// files. Everything here is removed when the agent stops.
+public struct AgentRuntimeFiles: Sendable, Equatable {
+    public let runDirectory: String
+    public let agent: String
+
+    public init(runDirectory: String, agent: String) {
+        self.runDirectory = runDirectory
+        self.agent = agent
+    }
+
+    /// Per-agent Claude Code settings (hooks), passed with `claude --settings`.
+    public var claudeSettings: String { path("claude-settings.json") }
+    /// The pi extension that forwards pi's lifecycle events, passed with `pi --extension`.
+    public var piExtension: String { path("pi-extension.ts") }
+    /// The opencode config directory (`OPENCODE_CONFIG_DIR`) holding mosaic's status plugin.
+    public var opencodeConfigDirectory: String { path("opencode") }
+    public var opencodePlugin: String { "\(opencodeConfigDirectory)/plugins/mosaic-status.js" }
+    /// aider's local analytics log (`AIDER_ANALYTICS_LOG`), which the sidecar follows.
+    public var aiderEvents: String { path("aider-events.jsonl") }
+    /// Where the sidecar writes what went wrong, if anything did.
+    public var sidecarLog: String { path("sidecar.log") }
+    /// The running sidecar's pid and start time, so `down` can stop it.
+    public var sidecarPid: String { path("sidecar.pid") }
+
+    func path(_ suffix: String) -> String { "\(runDirectory)/\(agent).\(suffix)" }
+
+    /// Writes files an integration needs before the runtime starts (directories as needed).
+    public func write(_ files: [AgentFile]) throws {
+        for file in files {
+            let dir = (file.path as NSString).deletingLastPathComponent
+            if !FileManager.default.fileExists(atPath: dir) { try FileIO.makeDirectory(dir, mode: 0o700) }
+            if FileIO.readSmall(file.path) != file.contents {
+                try FileIO.writeAtomically(file.contents, to: file.path, mode: 0o600)
+            }
+        }
+    }
+
+    /// Stops the agent's sidecar, if one runs, and waits (bounded) until it is gone: after
+    /// `down` nothing may write the agent's heartbeat again, even if its runtime ignored the
+    /// SIGHUP of its closing pane and lives on.
+    public func stopSidecar(procRoot: String = "/proc", timeout: Duration = .seconds(2)) {
+        defer { unlink(sidecarPid) }
+        guard let record = SidecarRecord.parse(FileIO.readSmall(sidecarPid) ?? ""),
+              ProcessTable(procRoot: procRoot).sample(record.pid)?.startTime == record.startTime else { return }
+        kill(record.pid, SIGTERM)
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout.nanoseconds)
+        while DispatchTime.now().uptimeNanoseconds < deadline {
+            guard let sample = ProcessTable(procRoot: procRoot).sample(record.pid), sample.startTime == record.startTime,
+                  !sample.isZombie else { return }
+            usleep(5_000)
+        }
+    }
+
+    /// Removes every runtime file of this agent, whichever runtime wrote it (the roster may have
+    /// changed since), and the state the hooks kept; stops its sidecar first.
+    public func removeAll() {
+        stopSidecar()
+        for file in [claudeSettings, piExtension, opencodePlugin, aiderEvents, sidecarLog] { unlink(file) }
+        rmdir("\(opencodeConfigDirectory)/plugins")
+        rmdir(opencodeConfigDirectory)
+        RuntimeStateStore(directory: runDirectory).remove(agent)
+    }
+}
+
+/// `<agent>.sidecar.pid`: which process is the agent's sidecar (pid and start time, as pids are reused).
+public struct SidecarRecord: Sendable, Equatable {
+    public var pid: Int32
+    public var startTime: UInt64
+
+    public init(pid: Int32, startTime: UInt64) {
+        self.pid = pid
+        self.startTime = startTime
+    }
+
+    public var serialized: String { "pid=\(pid)\nstart=\(startTime)\n" }
+
+    public static func parse(_ text: String) -> SidecarRecord? {
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            values[String(line[..<eq])] = String(line[line.index(after: eq)...])
+        }
+        guard let pid = values["pid"].flatMap(Int32.init), let start = values["start"].flatMap(UInt64.init) else { return nil }
+        return SidecarRecord(pid: pid, startTime: start)
+    }
+}

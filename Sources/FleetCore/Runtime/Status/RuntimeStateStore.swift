@@ -1,0 +1,44 @@
+import Foundation
+
+/// `<run>/<agent>.state`: the runtime's own reports, written by hooks, read by the sidecar.
+/// Updates are read-modify-write under a lock, because hooks of one runtime can run at once
+/// (Codex starts matching hooks concurrently) and an update must not drop another's `ack`.
+public struct RuntimeStateStore: Sendable {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    public func path(_ agent: String) -> String { "\(directory)/\(agent).state" }
+    func lockPath(_ agent: String) -> String { "\(directory)/\(agent).state.lock" }
+
+    public func read(_ agent: String) -> RuntimeState? {
+        FileIO.readSmall(path(agent), limit: 4096).flatMap(RuntimeState.parse)
+    }
+
+    /// Applies `update` to the agent's state and returns the new state.
+    @discardableResult
+    public func apply(_ update: StatusUpdate, for agent: String, now: Date = Date()) throws -> RuntimeState {
+        try AgentName.validate(agent)
+        for value in [update.event, update.ack ?? ""] where value.contains("\n") || value.contains("\r") {
+            throw FileIO.Failure(path: path(agent), reason: "a state value may not contain a line break")
+        }
+        let fd = open(lockPath(agent), O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw FileIO.Failure(path: lockPath(agent), reason: "cannot open lock: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                throw FileIO.Failure(path: lockPath(agent), reason: "cannot lock: \(String(cString: strerror(errno)))")
+            }
+        }
+        let state = update.applied(to: read(agent), now: now)
+        try FileIO.writeAtomically(state.serialized(), to: path(agent), mode: 0o600)
+        return state
+    }
+
+    public func remove(_ agent: String) {
+        unlink(path(agent))
+        unlink(lockPath(agent))
+    }
+}

@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""A small OpenAI-compatible chat server for tests: 127.0.0.1 only, bounded, stops by itself.
+
+aider (through litellm) talks to any OpenAI-compatible endpoint, so the integration tests run
+the real aider against this server instead of a paid API.
+
+  fake-openai-server.py --port-file FILE [--delay SECONDS] [--reply TEXT] [--log FILE]
+                        [--lifetime SECONDS] [--max-requests N]
+
+- Binds 127.0.0.1 on a free port and writes that port to --port-file (atomically) once it listens.
+- GET  /v1/models             -> one model, "fake".
+- POST /v1/chat/completions   -> waits --delay seconds (so a client is visibly busy), then answers
+                                 --reply, as server-sent events when the request asks to stream.
+- --log FILE appends one JSON line per chat request: {"model", "stream", "last_user"}.
+- Stops by itself after --lifetime seconds (default 300), after --max-requests chat requests
+  (default 200), or as soon as the process that started it is gone.
+"""
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port-file", required=True)
+    p.add_argument("--delay", type=float, default=1.0)
+    p.add_argument("--reply", default="Fake reply.")
+    p.add_argument("--log")
+    p.add_argument("--lifetime", type=float, default=300.0)
+    p.add_argument("--max-requests", type=int, default=200)
+    return p.parse_args()
+
+
+# A parent may start us with signals blocked (Foundation's Process does, measured): unblock
+# them, so SIGTERM and SIGINT stop the server.
+signal.pthread_sigmask(signal.SIG_SETMASK, [])
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+ARGS = parse_args()
+STATE = {"requests": 0}
+LOCK = threading.Lock()
+
+
+def last_user_text(messages):
+    for message in reversed(messages or []):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, list):
+                return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+            return content if isinstance(content, str) else ""
+    return ""
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send_json(self, status, payload):
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path.rstrip("/").endswith("/models"):
+            self.send_json(200, {"object": "list", "data": [{"id": "fake", "object": "model", "owned_by": "tests"}]})
+        else:
+            self.send_json(404, {"error": {"message": "not found: " + self.path}})
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > 16 << 20:
+            self.send_json(413, {"error": {"message": "request too large"}})
+            return
+        try:
+            request = json.loads(self.rfile.read(length) or b"{}")
+        except ValueError:
+            self.send_json(400, {"error": {"message": "request body is not JSON"}})
+            return
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self.send_json(404, {"error": {"message": "not found: " + self.path}})
+            return
+        with LOCK:
+            STATE["requests"] += 1
+            count = STATE["requests"]
+        if ARGS.log:
+            entry = {"model": request.get("model"), "stream": bool(request.get("stream")),
+                     "last_user": last_user_text(request.get("messages"))}
+            with LOCK, open(ARGS.log, "a", encoding="utf-8") as log:
+                log.write(json.dumps(entry) + "\n")
+        time.sleep(ARGS.delay)
+        created = int(time.time())
+        if request.get("stream"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            chunk = {"id": "fake-%d" % count, "object": "chat.completion.chunk", "created": created, "model": "fake",
+                     "choices": [{"index": 0, "delta": {"role": "assistant", "content": ARGS.reply}, "finish_reason": None}]}
+            self.wfile.write(("data: %s\n\n" % json.dumps(chunk)).encode())
+            chunk["choices"] = [{"index": 0, "delta": {}, "finish_reason": "stop"}]
+            self.wfile.write(("data: %s\n\ndata: [DONE]\n\n" % json.dumps(chunk)).encode())
+            self.wfile.flush()
+            self.close_connection = True
+        else:
+            self.send_json(200, {"id": "fake-%d" % count, "object": "chat.completion", "created": created, "model": "fake",
+                                 "choices": [{"index": 0, "message": {"role": "assistant", "content": ARGS.reply},
+                                              "finish_reason": "stop"}],
+                                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+        if count >= ARGS.max_requests:
+            threading.Thread(target=SERVER.shutdown, daemon=True).start()
+
+
+def watchdog(parent):
+    """Stops the server when its lifetime is over or the process that started it is gone."""
+    deadline = time.monotonic() + ARGS.lifetime
+    while time.monotonic() < deadline:
+        if os.getppid() != parent:
+            break
+        time.sleep(0.2)
+    SERVER.shutdown()
+
+
+SERVER = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+SERVER.daemon_threads = True
+temp = ARGS.port_file + ".tmp"
+with open(temp, "w") as f:
+    f.write("%d\n" % SERVER.server_address[1])
+os.replace(temp, ARGS.port_file)
+threading.Thread(target=watchdog, args=(os.getppid(),), daemon=True).start()
+try:
+    SERVER.serve_forever(poll_interval=0.2)
+finally:
+    SERVER.server_close()
+sys.exit(0)

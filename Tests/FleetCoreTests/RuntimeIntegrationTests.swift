@@ -1,0 +1,229 @@
+import Foundation
+import Testing
+@testable import FleetCore
+
+/// Launch commands per runtime: what mosaic adds so each runtime reports its state.
+@Suite("runtime integrations: launch")
+struct RuntimeLaunchIntegrationTests {
+    let files = AgentRuntimeFiles(runDirectory: "/h/fleet/run", agent: "a1")
+    let hook = HookCommand(mosaic: "/opt/mosaic dir/bin/mosaic", home: "/h", agent: "a1")
+
+    func context(_ runtime: RuntimeKind, model: String? = "m-1", effort: String? = "high", env: [String: String] = [:]) -> IntegrationContext {
+        IntegrationContext(agent: AgentSpec(name: "a1", runtime: runtime, env: env, model: model, effort: effort), files: files, hook: hook)
+    }
+
+    @Test("claude: a per-agent settings file with only hooks, --model and --effort")
+    func claude() throws {
+        let launch = ClaudeIntegration().launch(context(.claude))
+        #expect(launch.arguments == ["--settings", "/h/fleet/run/a1.claude-settings.json", "--model", "m-1", "--effort", "high"])
+        let file = try #require(launch.files.first)
+        #expect(file.path == "/h/fleet/run/a1.claude-settings.json")
+        let settings = try #require(try JSONSerialization.jsonObject(with: Data(file.contents.utf8)) as? [String: Any])
+        #expect(Array(settings.keys) == ["hooks"], "nothing but hooks: the user's own settings stay in force")
+        let hooks = try #require(settings["hooks"] as? [String: [[String: Any]]])
+        #expect(Set(hooks.keys) == Set(ClaudeIntegration.hookEvents))
+        let stop = try #require((hooks["Stop"]?.first?["hooks"] as? [[String: Any]])?.first)
+        #expect(stop["type"] as? String == "command")
+        #expect(stop["command"] as? String == "'/opt/mosaic dir/bin/mosaic' agent hook --home /h --agent a1 claude Stop")
+        #expect(hooks["PostToolUse"]?.first?["matcher"] as? String == "*")
+        #expect(ClaudeIntegration().launch(context(.claude, model: nil, effort: nil)).arguments.count == 2)
+    }
+
+    @Test("codex: notify as a TOML array for one launch, -m, and model_reasoning_effort")
+    func codex() {
+        let launch = CodexIntegration().launch(context(.codex))
+        #expect(launch.arguments == [
+            "-c", #"notify=["/opt/mosaic dir/bin/mosaic", "agent", "hook", "--home", "/h", "--agent", "a1", "codex", "notify"]"#,
+            "-m", "m-1", "-c", #"model_reasoning_effort="high""#,
+        ])
+        #expect(launch.files.isEmpty && launch.environment.isEmpty)
+        #expect(CodexIntegration.tomlString("a\"b\\c\n") == #""a\"b\\c\n""#)
+    }
+
+    @Test("pi: an extension file for this launch, --model and --thinking")
+    func pi() throws {
+        let launch = PiIntegration().launch(context(.pi))
+        #expect(launch.arguments == ["--extension", "/h/fleet/run/a1.pi-extension.ts", "--model", "m-1", "--thinking", "high"])
+        let source = try #require(launch.files.first?.contents)
+        #expect(source.contains(#"const hook = ["/opt/mosaic dir/bin/mosaic","agent","hook","--home","/h","--agent","a1","pi"];"#))
+        for event in ["session_start", "agent_start", "agent_end"] { #expect(source.contains("\"\(event)\"")) }
+    }
+
+    @Test("opencode: --model, a plugin in its own config directory; effort is not passed; the roster's OPENCODE_CONFIG_DIR wins")
+    func opencode() throws {
+        let launch = OpencodeIntegration().launch(context(.opencode))
+        #expect(launch.arguments == ["--model", "m-1"])
+        #expect(launch.environment.map { "\($0.0)=\($0.1)" } == ["OPENCODE_CONFIG_DIR=/h/fleet/run/a1.opencode"])
+        #expect(launch.files.first?.path == "/h/fleet/run/a1.opencode/plugins/mosaic-status.js")
+        #expect(launch.files.first?.contents.contains("export const MosaicStatus") == true)
+        let own = OpencodeIntegration().launch(context(.opencode, env: ["OPENCODE_CONFIG_DIR": "/mine"]))
+        #expect(own.environment.isEmpty && own.files.isEmpty)
+    }
+
+    @Test("aider: --model and --reasoning-effort; hooks through AIDER_* so a roster command keeps them")
+    func aider() {
+        let launch = AiderIntegration().launch(context(.aider))
+        #expect(launch.arguments == ["--model", "m-1", "--reasoning-effort", "high"])
+        #expect(launch.environment.map { "\($0.0)=\($0.1)" } == [
+            "AIDER_NOTIFICATIONS=true",
+            "AIDER_NOTIFICATIONS_COMMAND='/opt/mosaic dir/bin/mosaic' agent hook --home /h --agent a1 aider notification",
+            "AIDER_ANALYTICS_LOG=/h/fleet/run/a1.aider-events.jsonl",
+        ])
+        let own = AiderIntegration().launch(context(.aider, env: ["AIDER_NOTIFICATIONS": "false"]))
+        #expect(!own.environment.contains { $0.0 == "AIDER_NOTIFICATIONS" }, "the roster's own setting wins")
+    }
+
+    @Test("stub and custom report themselves: no sidecar, nothing added")
+    func selfReporting() {
+        for kind in [RuntimeKind.stub, .custom] {
+            #expect(!RuntimeIntegrations.of(kind).usesSidecar)
+            #expect(RuntimeIntegrations.of(kind).launch(context(kind)) == LaunchAdditions())
+        }
+        for kind in [RuntimeKind.claude, .codex, .pi, .opencode, .aider] { #expect(RuntimeIntegrations.of(kind).usesSidecar) }
+    }
+
+    @Test("the pane command starts the sidecar with the pane's pid, then execs the runtime with its arguments")
+    func paneCommand() throws {
+        let dir = NSTemporaryDirectory() + "rt-claude-\(getpid())"
+        try FileIO.makeDirectory(dir, mode: 0o755)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        FileManager.default.createFile(atPath: dir + "/claude", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
+        let context = FleetContext(paths: FleetPaths(home: "/h"), environment: ["HOME": "/home/u", "MOSAIC_RUNTIME_BIN": dir],
+                                   userName: "u", hostName: "box", mosaicExecutable: "/opt/mosaic dir/bin/mosaic", runner: RecordingRunner())
+        let launch = RuntimeLaunch(context: context, roster: Roster(tenant: "t", host: "h", heartbeatIntervalSeconds: 5, agents: []))
+        guard case .shell(let line) = try launch.command(for: AgentSpec(name: "c1", runtime: .claude, model: "opus")) else {
+            Issue.record("expected a shell line")
+            return
+        }
+        #expect(line.contains("; export PATH; ('/opt/mosaic dir/bin/mosaic' internal sidecar --home /h --agent c1 --runtime claude "
+                              + "--interval 5 --pid $$ </dev/null >/dev/null 2>&1 &); exec \(dir)/claude --settings "
+                              + "/h/fleet/run/c1.claude-settings.json --model opus"))
+        // A roster command is exec'd as written, still with the sidecar in front.
+        guard case .shell(let custom) = try launch.command(for: AgentSpec(name: "c2", runtime: .aider, command: "aider --no-git")) else { return }
+        #expect(custom.hasSuffix("2>&1 &); exec aider --no-git"))
+        let env = launch.environment(for: AgentSpec(name: "c2", runtime: .aider, env: ["AIDER_ANALYTICS_LOG": "/mine"]))
+        #expect(env.last { $0.0 == "AIDER_ANALYTICS_LOG" }?.1 == "/mine", "the roster's env comes last and wins")
+    }
+}
+
+/// Hook payloads as the runtimes document them, turned into state.
+@Suite("runtime integrations: hook payloads")
+struct HookPayloadTests {
+    func update(_ runtime: RuntimeKind, _ event: String, _ json: String) throws -> StatusUpdate? {
+        try HookCall(runtime: runtime, event: event, payload: Data(json.utf8)).update()
+    }
+
+    // Claude Code hook input, from the hooks reference (docs.anthropic.com/en/docs/claude-code/hooks,
+    // "Hook Input"): common fields session_id, transcript_path, cwd, hook_event_name.
+    @Test("claude: UserPromptSubmit (documented example) is busy; its prompt is there for acknowledgement")
+    func claudePrompt() throws {
+        let json = """
+        {"session_id":"abc123","transcript_path":"/Users/.../.claude/projects/.../00893aaf-19fa-41d2-8238-13269b9b3ca0.jsonl",
+         "cwd":"/Users/...","hook_event_name":"UserPromptSubmit","prompt":"Write a function to calculate the factorial of a number"}
+        """
+        #expect(try update(.claude, "UserPromptSubmit", json) == .busy("claude:UserPromptSubmit"))
+        #expect(try HookPayload.parse(Data(json.utf8)).string("prompt") == "Write a function to calculate the factorial of a number")
+    }
+
+    @Test("claude: Stop (documented example) is waiting for input; SessionStart is ok; PostToolUse is busy")
+    func claudeStop() throws {
+        #expect(try update(.claude, "Stop", """
+            {"session_id":"abc123","transcript_path":"~/.claude/projects/.../00893aaf-19fa-41d2-8238-13269b9b3ca0.jsonl",
+             "hook_event_name":"Stop","stop_hook_active":true}
+            """) == .waiting("claude:Stop", for: .input))
+        #expect(try update(.claude, "SessionStart", """
+            {"session_id":"abc123","transcript_path":"~/.claude/projects/.../x.jsonl","hook_event_name":"SessionStart","source":"startup"}
+            """) == .ok("claude:SessionStart"))
+        #expect(try update(.claude, "PostToolUse", """
+            {"session_id":"abc123","transcript_path":"/x.jsonl","cwd":"/Users/...","hook_event_name":"PostToolUse","tool_name":"Write",
+             "tool_input":{"file_path":"/path/to/file.txt","content":"file content"},"tool_response":{"filePath":"/path/to/file.txt","success":true}}
+            """) == .busy("claude:PostToolUse"))
+    }
+
+    @Test("claude: Notification by notification_type, or by the documented messages where it is absent")
+    func claudeNotification() throws {
+        func notification(_ fields: String) throws -> StatusUpdate? {
+            try update(.claude, "Notification", #"{"session_id":"abc123","transcript_path":"/x.jsonl","cwd":"/w","hook_event_name":"Notification","# + fields + "}")
+        }
+        #expect(try notification(#""message":"Claude needs your permission to use Bash","notification_type":"permission_prompt""#)
+                == .waiting("claude:Notification", for: .approval))
+        #expect(try notification(#""message":"Claude is waiting for your input","notification_type":"idle_prompt""#)
+                == .waiting("claude:Notification", for: .input))
+        #expect(try notification(#""message":"Login successful","notification_type":"auth_success""#) == nil)
+        #expect(try notification(#""message":"Claude needs your permission to use Bash""#) == .waiting("claude:Notification", for: .approval))
+        #expect(try notification(#""message":"Claude is waiting for your input""#) == .waiting("claude:Notification", for: .input))
+        // The reference's own example says nothing about state.
+        #expect(try notification(#""message":"Task completed successfully""#) == nil)
+    }
+
+    @Test("claude: the payload's hook_event_name wins over the argument; unknown events change nothing")
+    func claudeOthers() throws {
+        #expect(try update(.claude, "Stop", #"{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt":"x"}"#) == .busy("claude:UserPromptSubmit"))
+        #expect(try update(.claude, "PreCompact", #"{"session_id":"s","hook_event_name":"PreCompact","trigger":"manual","custom_instructions":""}"#) == nil)
+        #expect(throws: HookPayloadError.self) { try update(.claude, "Stop", "not json") }
+        #expect(throws: HookPayloadError.self) { try update(.claude, "Stop", "[1, 2]") }
+    }
+
+    // Codex appends the notification as the last argument; this is the serialization pinned in
+    // codex-rs/core/src/user_notification.rs (openai/codex).
+    @Test("codex: agent-turn-complete (the serialization Codex pins in its tests) is waiting for input")
+    func codexNotify() throws {
+        let json = #"{"type":"agent-turn-complete","thread-id":"b5f6c1c2-1111-2222-3333-444455556666","turn-id":"12345","cwd":"/Users/example/project","input-messages":["Rename `foo` to `bar` and update the callsites."],"last-assistant-message":"Rename complete and verified `cargo build` succeeds."}"#
+        #expect(try update(.codex, "notify", json) == .waiting("codex:agent-turn-complete", for: .input))
+        #expect(try update(.codex, "notify", #"{"type":"something-new"}"#) == nil)
+        #expect(RuntimeIntegrations.of(.codex).payloadSource == .lastArgument)
+    }
+
+    @Test("pi: the extension's agent_start / agent_end / session_start")
+    func pi() throws {
+        #expect(try update(.pi, "agent_start", #"{"type":"agent_start"}"#) == .busy("pi:agent_start"))
+        #expect(try update(.pi, "agent_end", #"{"type":"agent_end"}"#) == .waiting("pi:agent_end", for: .input))
+        #expect(try update(.pi, "session_start", #"{"type":"session_start"}"#) == .ok("pi:session_start"))
+    }
+
+    // opencode's bus events (packages/opencode/src/session/status.ts: session.status carries
+    // {sessionID, status: {type: "idle" | "busy" | "retry"}}; session.idle is the older form).
+    @Test("opencode: session.status busy/retry/idle, session.idle, permission asked and replied")
+    func opencode() throws {
+        func event(_ type: String, _ status: String? = nil) throws -> StatusUpdate? {
+            let props = status.map { #"{"sessionID":"ses_1","status":{"type":"\#($0)"}}"# } ?? #"{"sessionID":"ses_1"}"#
+            return try update(.opencode, type, #"{"type":"\#(type)","properties":\#(props)}"#)
+        }
+        #expect(try event("session.status", "busy") == .busy("opencode:session.status"))
+        #expect(try event("session.status", "retry") == .busy("opencode:session.status"))
+        #expect(try event("session.status", "idle") == .waiting("opencode:session.status", for: .input))
+        #expect(try event("session.idle") == .waiting("opencode:session.idle", for: .input))
+        #expect(try event("permission.asked") == .waiting("opencode:permission.asked", for: .approval))
+        #expect(try event("permission.updated") == .waiting("opencode:permission.updated", for: .approval))
+        #expect(try event("permission.replied") == .busy("opencode:permission.replied"))
+        #expect(try event("message.part.updated") == nil)
+    }
+
+    @Test("aider: the notification command is waiting for input and reads no payload; analytics lines for busy")
+    func aider() throws {
+        #expect(RuntimeIntegrations.of(.aider).payloadSource == .none)
+        #expect(try update(.aider, "notification", "whatever the terminal holds") == .waiting("aider:notification", for: .input))
+        // Lines as aider 0.86.2 writes them (measured).
+        #expect(try AiderIntegration.update(forEventLine: #"{"event": "message_send_starting", "properties": {}, "user_id": "u", "time": 1795626630}"#)
+                == .busy("aider:message_send_starting"))
+        #expect(try AiderIntegration.update(forEventLine: #"{"event": "message_send", "properties": {"main_model": "openai/REDACTED"}, "user_id": "u", "time": 1}"#) == nil)
+    }
+
+    @Test("aider's event log is followed from where it ended, line by line, partial lines held back")
+    func aiderLog() throws {
+        let path = NSTemporaryDirectory() + "aider-events-\(getpid()).jsonl"
+        defer { unlink(path) }
+        try FileIO.writeAtomically(#"{"event": "message_send_starting", "time": 1}"# + "\n", to: path)
+        let log = AiderEventLog(path: path)
+        #expect(log.poll() == EventPoll(), "what was there before the sidecar started is not this run's")
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"event": "message_send_starting", "ti"#.utf8))
+        #expect(log.poll().updates.isEmpty, "half a line waits")
+        handle.write(Data(("me\": 2}\nnot json\n" + #"{"event": "message_send", "time": 3}"# + "\n").utf8))
+        handle.closeFile()
+        let found = log.poll()
+        #expect(found.updates == [.busy("aider:message_send_starting")])
+        #expect(found.problems.count == 1 && found.problems[0].contains("skipped a line"))
+    }
+}

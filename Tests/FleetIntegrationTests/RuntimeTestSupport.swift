@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+@testable import FleetCore
+
+/// The repository's root, from this file's path (Tests/FleetIntegrationTests/…).
+enum Repository {
+    static var root: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+}
+
+/// The OpenAI-compatible test server (Tests/Fixtures/fake-openai-server.py) on 127.0.0.1:
+/// started for one test, stopped (SIGTERM, then reaped) when the test ends; it also stops by
+/// itself after its lifetime or when this test process is gone.
+final class FakeOpenAIServer: @unchecked Sendable {
+    let port: Int
+    let log: String
+    private let process = Process()
+    private let directory: String
+
+    init(delay: Double = 2, reply: String = "Fake reply.") throws {
+        directory = try TestFleet.makeTempDirectory("fake-openai")
+        log = directory + "/requests.jsonl"
+        let portFile = directory + "/port"
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Repository.root + "/Tests/Fixtures/fake-openai-server.py", "--port-file", portFile,
+                             "--delay", String(delay), "--reply", reply, "--log", log, "--lifetime", "600"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(15)
+        var found: Int?
+        while found == nil, Date() < deadline, process.isRunning {
+            found = FileIO.readSmall(portFile).flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            if found == nil { Thread.sleep(forTimeInterval: 0.02) }
+        }
+        guard let found else {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            throw FileIO.Failure(path: portFile, reason: "the fake OpenAI server did not start")
+        }
+        port = found
+    }
+
+    deinit {
+        // SIGKILL, not terminate(): Foundation starts children with most signals blocked
+        // (measured: SigBlk fffffffe3bfaea27), so a SIGTERM may never arrive.
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+
+    /// The last user message of each chat request so far.
+    var userMessages: [String] {
+        (FileIO.readSmall(log, limit: 1 << 22) ?? "").split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["last_user"] as? String
+        }
+    }
+}
+
+/// The real aider, from the cached venv `scripts/setup-aider` builds (CI runs it from scripts/setup).
+enum AiderInstall {
+    static var venv: String {
+        ProcessInfo.processInfo.environment["MOSAIC_TEST_AIDER_VENV"]
+            ?? "\(ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory())/.cache/mosaic-test/aider-venv"
+    }
+
+    static var binDirectory: String { venv + "/bin" }
+
+    /// Installs aider if it is missing (once per test run); why it could not be, if it could not.
+    static let problem: String? = {
+        if FileManager.default.isExecutableFile(atPath: venv + "/bin/aider"), FileManager.default.fileExists(atPath: venv + "/.mosaic-complete") {
+            return nil
+        }
+        let setup = Invocation(Repository.root + "/scripts/setup-aider", [], timeout: .seconds(600))
+        do {
+            let result = try SpawnRunner.runBlocking(setup)
+            if result.status == 0 { return nil }
+            let reason = "AIDER TESTS SKIPPED: scripts/setup-aider failed (exit \(result.status)): \(result.stderr.suffix(400))"
+            FileHandle.standardError.write(Data("\n\(reason)\n".utf8))
+            return reason
+        } catch {
+            let reason = "AIDER TESTS SKIPPED: scripts/setup-aider could not run: \(error)"
+            FileHandle.standardError.write(Data("\n\(reason)\n".utf8))
+            return reason
+        }
+    }()
+}
+
+extension TestFleet {
+    /// `fleet ps --json` row of `name`, with the fields the runtime tests read.
+    func runtimeRow(_ name: String, _ extra: [String] = []) async throws -> RuntimeRow? {
+        try await row(name, extra).map(RuntimeRow.init)
+    }
+
+    /// Types `text` into the agent's pane and presses Enter, as a person at the keyboard would.
+    func type(_ text: String, into agent: String) async throws {
+        try await tmux.run(["send-keys", "-t", "=\(agent):", "-l", "--", text])
+        try await tmux.run(["send-keys", "-t", "=\(agent):", "Enter"])
+    }
+
+    /// What the agent's pane shows now.
+    func screen(_ agent: String) async throws -> String {
+        try await tmux.run(["capture-pane", "-p", "-t", "=\(agent):"]).stdout
+    }
+
+    /// Sidecars still running for this fleet's home (there must be none once its agents are gone).
+    var sidecars: [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            let cmdline = FileIO.readSmall("/proc/\(pid)/cmdline", limit: 8192)?.replacingOccurrences(of: "\0", with: " ") ?? ""
+            return cmdline.contains("internal sidecar") && cmdline.contains(home)
+        }
+    }
+}
+
+/// The parts of a `fleet ps --json` agent row the runtime tests look at.
+struct RuntimeRow {
+    let raw: [String: Any]
+    init(_ raw: [String: Any]) { self.raw = raw }
+
+    var health: String? { (raw["heartbeat"] as? [String: Any])?["health"] as? String }
+    var heartbeatPid: Int? { (raw["heartbeat"] as? [String: Any])?["pid"] as? Int }
+    var state: String? { raw["state"] as? String }
+    var waitingFor: String? { raw["waitingFor"] as? String }
+    var runState: String? { raw["runState"] as? String }
+    var runtimePid: Int? { (raw["runtimeProcess"] as? [String: Any])?["pid"] as? Int }
+    var runtimeCommand: String? { (raw["runtimeProcess"] as? [String: Any])?["command"] as? String }
+    var panePid: Int? { raw["panePid"] as? Int }
+    var healthy: Bool { raw["healthy"] as? Bool == true }
+    var problems: [String] { raw["problems"] as? [String] ?? [] }
+    var session: String? { raw["session"] as? String }
+    var exitStatus: Int? { raw["paneExitStatus"] as? Int }
+    var probeAnswered: Bool? { (raw["probe"] as? [String: Any])?["answered"] as? Bool }
+}
