@@ -118,8 +118,13 @@ public struct Launcher: Sendable {
                     continue
                 }
                 if pane.dead {
-                    let screen = (try? await tmux.capturePane(pane.paneId, history: 50)) ?? ""
-                    let last = screen.split(separator: "\n").suffix(5).joined(separator: " | ")
+                    // The last output is a courtesy: if it cannot be read, say so instead of failing the report.
+                    let last: String
+                    do {
+                        last = try await tmux.capturePane(pane.paneId, history: 50).split(separator: "\n").suffix(5).joined(separator: " | ")
+                    } catch {
+                        last = "(unreadable: \(error))"
+                    }
                     let status = try await exitStatus(of: pane)
                     result[agent.name] = outcome(agent.name, .failed,
                         "runtime exited at once with status \(status.map(String.init) ?? "?")" + (last.isEmpty ? "" : "; last output: \(last)"))

@@ -104,7 +104,7 @@ public enum SnapshotRenderer {
                 pane,
                 Table.Cell(row.panePid.map(String.init) ?? "-"),
                 Table.Cell(row.processCommand ?? row.paneCommand ?? "-"),
-                Table.Cell(row.idleSeconds.map { Duration.compact(ms: $0 * 1000) } ?? "-"),
+                Table.Cell(row.idleSeconds.map(Duration.compact(seconds:)) ?? "-"),
                 Table.Cell(hbText, color: hbColor),
                 // Only what a healthy heartbeat says: a stale "busy" is old news.
                 Table.Cell(row.state.map { $0 + (row.waitingFor.map { "/\($0)" } ?? "") } ?? "-",
@@ -130,7 +130,7 @@ public enum SnapshotRenderer {
             out += Table(columns: [.init("SESSION"), .init("PANE"), .init("PID"), .init("CMD"), .init("IDLE")],
                          rows: snapshot.strays.map { s in
                              [Table.Cell(s.name), Table.Cell(s.paneAlive ? "alive" : "dead"), Table.Cell(s.panePid.map(String.init) ?? "-"),
-                              Table.Cell(s.paneCommand), Table.Cell(s.idleSeconds.map { Duration.compact(ms: $0 * 1000) } ?? "-")]
+                              Table.Cell(s.paneCommand), Table.Cell(s.idleSeconds.map(Duration.compact(seconds:)) ?? "-")]
                          }).rendered(width: width, color: color)
         }
         let unhealthy = snapshot.agents.filter { !$0.healthy }
@@ -144,6 +144,9 @@ public enum SnapshotRenderer {
 }
 
 extension Duration {
+    /// 0s, 12s, 4m, 3h, 2d: idle times are whole seconds, so never "0ms".
+    public static func compact(seconds: Int) -> String { seconds < 1 ? "0s" : compact(ms: seconds * 1000) }
+
     /// 850ms, 12s, 4m, 3h, 2d — short enough for a table cell.
     public static func compact(ms: Int?) -> String {
         guard let ms else { return "-" }

@@ -10,20 +10,19 @@ import Foundation
 /// session whose client was killed, and takes every agent with it (upstream tmux #5394, #5497).
 /// Detaching a client from a session that stays is tmux's most ordinary path.
 public enum Viewer {
-    /// The key table a watcher's client lives in: `q` or `C-b d` detaches, every other key is
-    /// swallowed and keeps the client in the table (tmux would otherwise fall back to the root
-    /// table after one key). Key tables are per client, so the agent's own clients are untouched.
+    /// The key table a watcher's client lives in: `q` or `d` (so the habitual `C-b d` too)
+    /// detaches, every other key is swallowed and keeps the client in the table (tmux would
+    /// otherwise fall back to the root table after one key). Key tables are per client, so the
+    /// agent's own clients are untouched. No two-key prefix table: tmux queues a binding's
+    /// commands, so a fast `C-b d` would reach `d` before the switch to such a table.
     public static let keyTable = "mosaic-watch"
-    static let prefixTable = "mosaic-watch-prefix"
 
     /// Commands that bind the watch tables (idempotent) and attach the calling client read-only.
     public static func attachCommands(agent: String) -> [[String]] {
         [
             ["bind-key", "-T", keyTable, "q", "detach-client"],
-            ["bind-key", "-T", keyTable, "C-b", "switch-client", "-T", prefixTable],
+            ["bind-key", "-T", keyTable, "d", "detach-client"],
             ["bind-key", "-T", keyTable, "Any", "switch-client", "-T", keyTable],
-            ["bind-key", "-T", prefixTable, "d", "detach-client"],
-            ["bind-key", "-T", prefixTable, "Any", "switch-client", "-T", keyTable],
             ["attach-session", "-f", "read-only,ignore-size", "-t", "=\(agent)"],
             ["switch-client", "-T", keyTable],
         ]
