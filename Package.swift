@@ -24,7 +24,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore"]),
+        .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore"], exclude: ["Fixtures"]),
         .testTarget(name: "FleetIntegrationTests", dependencies: ["FleetCore"]),
         .testTarget(name: "MosaicCLITests", dependencies: ["FleetCore"]),
     ],

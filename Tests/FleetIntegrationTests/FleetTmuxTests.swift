@@ -128,6 +128,8 @@ struct FleetTmuxTests {
         #expect(try await fleet.row("honest")?["driftFlag"] as? Bool == false)
         let table = try await fleet.mosaic(["fleet", "ps"]).stdout
         #expect(table.contains("DRIFT(mosaic)"))
+        let canaryLine = try #require(table.split(separator: "\n").first { $0.hasPrefix("canary") })
+        #expect(canaryLine.contains(" alive "), "the canary's pane is alive; its drift is a flag: \(canaryLine)")
     }
 
     @Test("sessions the roster does not name are listed as strays; down keeps the server for them")

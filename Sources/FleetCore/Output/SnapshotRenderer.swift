@@ -85,7 +85,9 @@ public enum SnapshotRenderer {
             case .running:
                 switch row.runState {
                 case "stopped"?: pane = Table.Cell("stopped", color: "31")
-                case "not-running"?: pane = Table.Cell("not-running", color: "31")
+                // Something else answers the heartbeat (the demo's canary): that is DRIFT, shown
+                // in FLAGS, and the pane is alive; "not-running" is for a silent pane.
+                case "not-running"? where !row.healthy: pane = Table.Cell("not-running", color: "31")
                 default: pane = Table.Cell("alive", color: "32")
                 }
             case .dead: pane = Table.Cell("dead" + (row.paneExitStatus.map { "(\($0))" } ?? ""), color: "31")
