@@ -41,10 +41,7 @@ public struct Heartbeat: Sendable, Equatable {
     public static func parse(_ text: String) -> Heartbeat? {
         var ts: Date?, pid: Int32 = 0, status = "ok", nonce: String?, ack: String?
         var extra: [(String, String)] = []
-        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            let key = line[..<eq].trimmingWhitespace()
-            let value = line[line.index(after: eq)...].trimmingWhitespace()
+        for (key, value) in KeyValueLines.pairs(text) {
             switch key {
             case "ts": ts = Timestamp.parse(value)
             case "pid": pid = Int32(value) ?? 0
@@ -56,6 +53,22 @@ public struct Heartbeat: Sendable, Equatable {
         }
         guard let ts else { return nil }
         return Heartbeat(ts: ts, pid: pid, status: status, nonce: nonce, ack: ack, extra: extra)
+    }
+}
+
+/// The `key=value` line format every run-directory file uses (heartbeat, probe, runtime state,
+/// sidecar record): one parser. Lines without `=` are skipped; blanks around key and value trimmed.
+public enum KeyValueLines {
+    public static func pairs(_ text: String) -> [(String, String)] {
+        text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).compactMap { line in
+            guard let eq = line.firstIndex(of: "=") else { return nil }
+            return (line[..<eq].trimmingWhitespace(), line[line.index(after: eq)...].trimmingWhitespace())
+        }
+    }
+
+    /// The pairs as a dictionary; a repeated key keeps its last value.
+    public static func values(_ text: String) -> [String: String] {
+        Dictionary(pairs(text), uniquingKeysWith: { _, last in last })
     }
 }
 

@@ -31,10 +31,7 @@ public struct HeartbeatStore: Sendable {
     /// The nonce of the pending probe request, if any.
     public func pendingProbe(_ agent: String) -> String? {
         guard let text = FileIO.readSmall(probePath(agent)) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("nonce=") {
-            return String(line.dropFirst(6))
-        }
-        return nil
+        return KeyValueLines.values(text)["nonce"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Removes what the agent left in the run directory (heartbeat, probe request, send lock).

@@ -61,6 +61,9 @@ function repl(name, handlers) {
   // that traps SIGHUP would; the test that asks for it kills the process itself.
   if (process.env.FAKE_IGNORE_HUP) {
     process.on("SIGHUP", () => {});
+    // Without its terminal, reads and writes fail with EIO: ignore those too, or node dies of them.
+    process.stdin.on("error", () => {});
+    process.stdout.on("error", () => {});
     rl.on("close", () => setInterval(() => {}, 1000));
   } else {
     rl.on("close", () => process.exit(0));

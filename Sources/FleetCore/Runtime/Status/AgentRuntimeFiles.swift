@@ -79,11 +79,7 @@ public struct SidecarRecord: Sendable, Equatable {
     public var serialized: String { "pid=\(pid)\nstart=\(startTime)\n" }
 
     public static func parse(_ text: String) -> SidecarRecord? {
-        var values: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            values[String(line[..<eq])] = String(line[line.index(after: eq)...])
-        }
+        let values = KeyValueLines.values(text)
         guard let pid = values["pid"].flatMap(Int32.init), let start = values["start"].flatMap(UInt64.init) else { return nil }
         return SidecarRecord(pid: pid, startTime: start)
     }

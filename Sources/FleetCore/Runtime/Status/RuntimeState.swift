@@ -48,11 +48,7 @@ public struct RuntimeState: Sendable, Equatable {
 
     /// `nil` for a file without a valid `ts` or `status`.
     public static func parse(_ text: String) -> RuntimeState? {
-        var values: [String: String] = [:]
-        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            values[String(line[..<eq])] = String(line[line.index(after: eq)...])
-        }
+        let values = KeyValueLines.values(text)
         guard let ts = values["ts"].flatMap(Timestamp.parse), let status = values["status"].flatMap(Status.init) else { return nil }
         return RuntimeState(status: status, waitingFor: values["waiting"].flatMap(WaitingFor.init),
                             ack: values["ack"].flatMap { $0.isEmpty ? nil : $0 }, event: values["event"] ?? "", ts: ts)
