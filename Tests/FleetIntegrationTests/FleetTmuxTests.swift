@@ -158,6 +158,7 @@ struct FleetTmuxTests {
         let down = try await fleet.mosaic(["fleet", "down"])
         #expect(down.status == 0, "\(down.stderr)")
         #expect(try await fleet.tmux.listPanes() == nil, "the tmux server is gone")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/tmux-\(getuid())/\(fleet.socket)"), "and so is its socket file")
         let left = try FileManager.default.contentsOfDirectory(atPath: fleet.paths.runDirectory)
         #expect(left.isEmpty, "run directory still holds \(left)")
     }

@@ -178,10 +178,13 @@ public struct Launcher: Sendable {
         let remaining = try await tmux.listPanes().map { Set($0.map(\.sessionName)) } ?? []
         let strays = remaining.subtracting(named).sorted()
         guard strays.isEmpty else { return (outcomes, false, strays) }
+        let socketFile = panes != nil ? try await tmux.socketPath() : nil
         if useSystemd, activeUnits.contains(FleetFiles.holderUnit) {
             try await systemctl.stop([FleetFiles.holderUnit])
         }
         try await tmux.killServer()
+        // Nothing left behind: the server does not remove its socket file when it exits.
+        if let socketFile, !socketFile.isEmpty, try await tmux.listPanes() == nil { unlink(socketFile) }
         return (outcomes, panes != nil, [])
     }
 

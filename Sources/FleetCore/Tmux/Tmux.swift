@@ -174,6 +174,11 @@ public struct Tmux: Sendable {
         do { try await run(["kill-server"]) } catch TmuxError.noServer {}
     }
 
+    /// The running server's socket file (`kill-server` leaves it behind; a file is no proof of a server).
+    public func socketPath() async throws -> String {
+        try await run(["display-message", "-p", "#{socket_path}"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// The pane's screen (and `history` lines above it) as text; `escapes` keeps colours.
     public func capturePane(_ target: String, history: Int = 0, escapes: Bool = false) async throws -> String {
         var args = ["capture-pane", "-p", "-J", "-t", target]
