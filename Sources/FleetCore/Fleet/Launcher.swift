@@ -166,6 +166,9 @@ public struct Launcher: Sendable {
         let leftover = try await tmux.listPanes().map { Set($0.map(\.sessionName)) } ?? []
         let toKill = agents.map(\.name).filter(leftover.contains)
         if !toKill.isEmpty { try await tmux.killSessions(toKill) }
+        // A runtime that writes its own heartbeat (the stub) may be mid-write as its session
+        // goes: let the writers exit (bounded, all at once) so no heartbeat reappears after down.
+        await ProcessTable.waitForExit(agents.compactMap { context.heartbeats.read($0.name)?.pid }, timeout: .seconds(1))
         for agent in agents {
             // The sidecar first: once it is stopped nothing writes the heartbeat again.
             runtimeFiles(agent.name).removeAll()
@@ -230,6 +233,8 @@ extension Launcher {
         if try await tmux.hasSession(name) {
             do { try await tmux.killSessions([name]) } catch TmuxError.noSuchSession {}
         }
+        // Also when the server died under us: its panes are exiting now (see `down`).
+        await ProcessTable.waitForExit(context.heartbeats.read(name).map { [$0.pid] } ?? [], timeout: .seconds(1))
         runtimeFiles(name).removeAll()
         context.heartbeats.remove(name)
     }

@@ -97,6 +97,17 @@ public struct ProcessTable: Sendable {
 
     public init(procRoot: String = "/proc") { self.procRoot = procRoot }
 
+    /// Waits until none of `pids` runs any more (gone or a zombie), or `timeout` passes.
+    public static func waitForExit(_ pids: [Int32], timeout: Duration) async {
+        var waiting = pids.filter { $0 > 1 && $0 != getpid() }
+        let deadline = ContinuousClock.now + timeout
+        while !waiting.isEmpty && ContinuousClock.now < deadline {
+            waiting = waiting.filter { pid in ProcessTable().sample(pid).map { !$0.isZombie } ?? false }
+            if waiting.isEmpty { break }
+            do { try await Task.sleep(for: .milliseconds(20)) } catch { return }
+        }
+    }
+
     public func sample(_ pid: Int32) -> ProcessSample? {
         guard let text = FileIO.readSmall("\(procRoot)/\(pid)/stat", limit: 4096), var sample = ProcessSample.parseStat(text) else {
             return nil

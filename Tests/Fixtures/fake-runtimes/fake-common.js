@@ -64,6 +64,7 @@ function repl(name, handlers) {
     // Without its terminal, reads and writes fail with EIO: ignore those too, or node dies of them.
     process.stdin.on("error", () => {});
     process.stdout.on("error", () => {});
+    rl.on("error", () => {});   // readline's setRawMode on the lost terminal: EIO
     rl.on("close", () => setInterval(() => {}, 1000));
   } else {
     rl.on("close", () => process.exit(0));
