@@ -7,9 +7,10 @@ struct TailTests {
     @Test("tail shows vim's full screen, not a blank")
     func vim() async throws {
         let fleet = try TestFleet()
+        // -n: no swap file, which vim could still be writing (on SIGHUP) while the home is removed.
         let file = "\(fleet.home)/notes.txt"
         try "first line of the file\nsecond line\n".write(toFile: file, atomically: true, encoding: .utf8)
-        try fleet.writeRoster(agents: "  - name: editor\n    runtime: custom\n    command: \"vim -u NONE -N \(file)\"\n")
+        try fleet.writeRoster(agents: "  - name: editor\n    runtime: custom\n    command: \"vim -u NONE -N -n \(file)\"\n")
         #expect(try await fleet.mosaic(["fleet", "up"]).status == 0)
         try await fleet.waitUntil("vim draws") { try await fleet.mosaic(["agent", "tail", "editor"]).stdout.contains("second line") }
         let tail = try await fleet.mosaic(["agent", "tail", "editor"])

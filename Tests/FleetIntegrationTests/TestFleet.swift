@@ -26,7 +26,13 @@ final class TestFleet: @unchecked Sendable {
         // kill-server leaves the socket file behind; it is this test's own, so it goes too.
         let tmpdir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         unlink("\(tmpdir)/tmux-\(getuid())/\(socket)")
-        try? FileManager.default.removeItem(atPath: home)
+        // A pane's process may still be writing into the home as it dies of SIGHUP: retry briefly.
+        for _ in 0..<20 {
+            do { try FileManager.default.removeItem(atPath: home); break } catch {
+                if !FileManager.default.fileExists(atPath: home) { break }
+                usleep(50_000)
+            }
+        }
     }
 
     static func makeTempDirectory(_ prefix: String) throws -> String {
