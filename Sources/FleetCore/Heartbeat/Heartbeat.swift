@@ -25,7 +25,7 @@ public struct Heartbeat: Sendable, Equatable {
 
     public static func == (a: Heartbeat, b: Heartbeat) -> Bool {
         a.ts == b.ts && a.pid == b.pid && a.status == b.status && a.nonce == b.nonce && a.ack == b.ack
-            && a.extra.map { "\($0.0)=\($0.1)" } == b.extra.map { "\($0.0)=\($0.1)" }
+            && a.extra.elementsEqual(b.extra, by: ==)
     }
 
     /// The file's text. Values never contain a newline (they are checked when written).

@@ -27,9 +27,6 @@ public struct ProcessSample: Sendable, Equatable, Codable {
         self.waitStatus = waitStatus
     }
 
-    public var isStopped: Bool { state == "T" || state == "t" }
-    public var isZombie: Bool { state == "Z" }
-
     /// The exit status of a zombie that exited normally (not by a signal).
     public var exitStatus: Int32? {
         guard isZombie, let waitStatus, waitStatus & 0x7f == 0 else { return nil }
@@ -46,6 +43,22 @@ public struct ProcessSample: Sendable, Equatable, Codable {
     }
 }
 
+/// A process described by the kernel's one-letter state (`/proc/<pid>/stat` field 3): one reading
+/// of that letter for every kind of sample.
+public protocol KernelProcessState {
+    var state: String { get }
+}
+
+extension KernelProcessState {
+    /// Stopped by a signal (T) or by a tracer (t).
+    public var isStopped: Bool { state == "T" || state == "t" }
+    /// Exited but not yet reaped (Z), or dead (X): gone in all but its process-table entry.
+    public var isZombie: Bool { state == "Z" || state == "X" }
+}
+
+extension ProcessSample: KernelProcessState {}
+extension ProcessNode: KernelProcessState {}
+
 /// One process of a pane's tree: enough to tell what runs and whether it is stopped.
 public struct ProcessNode: Sendable, Equatable, Codable {
     public var pid: Int32
@@ -61,9 +74,6 @@ public struct ProcessNode: Sendable, Equatable, Codable {
         self.state = state
         self.startTime = startTime
     }
-
-    public var isStopped: Bool { state == "T" || state == "t" }
-    public var isZombie: Bool { state == "Z" || state == "X" }
 
     /// Parses `/proc/<pid>/stat`: pid, comm, state, ppid (field 4) and starttime (field 22).
     public static func parseStat(_ text: String) -> ProcessNode? { parseStat(text, fields: 20) }

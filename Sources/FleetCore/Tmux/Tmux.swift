@@ -47,7 +47,7 @@ public struct NewSession: Sendable, Equatable {
 
     public static func == (a: NewSession, b: NewSession) -> Bool {
         a.name == b.name && a.command == b.command && a.workdir == b.workdir && a.width == b.width
-            && a.height == b.height && a.environment.map { "\($0.0)=\($0.1)" } == b.environment.map { "\($0.0)=\($0.1)" }
+            && a.height == b.height && a.environment.elementsEqual(b.environment, by: ==)
     }
 
     /// `new-session` then, at once, `window-size manual` on that window only: a watcher's client

@@ -76,7 +76,7 @@ public struct LaunchAdditions: Sendable, Equatable {
 
     public static func == (a: LaunchAdditions, b: LaunchAdditions) -> Bool {
         a.arguments == b.arguments && a.files == b.files
-            && a.environment.map { "\($0.0)=\($0.1)" } == b.environment.map { "\($0.0)=\($0.1)" }
+            && a.environment.elementsEqual(b.environment, by: ==)
     }
 }
 
