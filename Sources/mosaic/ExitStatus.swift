@@ -47,7 +47,7 @@ enum ExitStatus {
             if case .paneDead = error { return unavailable }
             if case .noResetCommand = error { return badInput }
             return failure
-        case let error as SendLock.Failure:
+        case let error as FileLock.Failure:
             if case .timedOut = error { return timedOut }
             return failure
         case let error as ProcessError:

@@ -8,6 +8,8 @@ public struct HeartbeatStore: Sendable {
 
     public func heartbeatPath(_ agent: String) -> String { "\(directory)/\(agent).hb" }
     public func probePath(_ agent: String) -> String { "\(directory)/\(agent).probe" }
+    /// Held by `agent send` from the draft check until the verdict (see FileLock).
+    public func sendLockPath(_ agent: String) -> String { "\(directory)/\(agent).send.lock" }
 
     public func read(_ agent: String) -> Heartbeat? {
         FileIO.readSmall(heartbeatPath(agent)).flatMap(Heartbeat.parse)
@@ -38,7 +40,7 @@ public struct HeartbeatStore: Sendable {
     public func remove(_ agent: String) {
         unlink(heartbeatPath(agent))
         unlink(probePath(agent))
-        unlink("\(directory)/\(agent).send.lock")
+        unlink(sendLockPath(agent))
     }
 
     public func clearProbe(_ agent: String) { unlink(probePath(agent)) }

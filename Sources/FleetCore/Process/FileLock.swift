@@ -3,10 +3,11 @@ import Foundation
 import Glibc
 #endif
 
-/// Serializes everything that types into one agent's pane: an exclusive flock(2) on
-/// `<run>/<agent>.send.lock`, held from the draft check until the verdict. The kernel drops the
-/// lock when its holder exits, however it exits, so a killed sender never blocks the next one.
-public final class SendLock {
+/// An exclusive flock(2) on a lock file, waited for with a bound. The kernel drops the lock when
+/// its holder exits, however it exits, so a killed holder never blocks the next one. Used for
+/// everything that must not interleave per agent: sends into its pane (`<agent>.send.lock`) and
+/// updates of its runtime state by concurrent hooks (`<agent>.state.lock`).
+public final class FileLock {
     public let path: String
     private var fd: Int32
 
@@ -17,14 +18,12 @@ public final class SendLock {
         public var description: String {
             switch self {
             case .cannotOpen(let path, let reason):
-                return "cannot open the send lock \(path): \(reason); does the run directory exist (`mosaic fleet up`)?"
+                return "cannot open the lock \(path): \(reason); does the run directory exist (`mosaic fleet up`)?"
             case .timedOut(let path, let after):
-                return "another send to this agent still holds \(path) after \(after); retry, or raise --lock-timeout"
+                return "another mosaic process still holds \(path) after \(after); retry"
             }
         }
     }
-
-    public static func path(runDirectory: String, agent: String) -> String { "\(runDirectory)/\(agent).send.lock" }
 
     /// Waits up to `timeout` for the lock, polling every few milliseconds.
     public init(path: String, timeout: Duration) throws {

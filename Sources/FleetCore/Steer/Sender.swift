@@ -32,7 +32,7 @@ public struct Sender: Sendable {
     public func send(_ message: Message) async throws -> SendOutcome {
         let clock = ContinuousClock()
         let start = clock.now
-        let lock = try SendLock(path: SendLock.path(runDirectory: store.directory, agent: agent), timeout: options.lockTimeout)
+        let lock = try FileLock(path: store.sendLockPath(agent), timeout: options.lockTimeout)
         defer { lock.release() }
         if message.framed, store.read(agent)?.ack == message.id { throw MessageError.idReused(agent: agent, id: message.id) }
         let wire = message.wireText

@@ -22,16 +22,9 @@ public struct RuntimeStateStore: Sendable {
         for value in [update.event, update.ack ?? ""] where value.contains("\n") || value.contains("\r") {
             throw FileIO.Failure(path: path(agent), reason: "a state value may not contain a line break")
         }
-        let fd = open(lockPath(agent), O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw FileIO.Failure(path: lockPath(agent), reason: "cannot open lock: \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else {
-                throw FileIO.Failure(path: lockPath(agent), reason: "cannot lock: \(String(cString: strerror(errno)))")
-            }
-        }
+        // Bounded: a hook must never hang its runtime behind a stuck one.
+        let lock = try FileLock(path: lockPath(agent), timeout: .seconds(10))
+        defer { lock.release() }
         let state = update.applied(to: read(agent), now: now)
         try FileIO.writeAtomically(state.serialized(), to: path(agent), mode: 0o600)
         return state
