@@ -24,12 +24,15 @@ public struct PlaneReader: Sendable {
 
         // The file planes are read while tmux and systemd answer (measured: with 1000 agents the
         // heartbeat and /proc reads cost as much as the tmux call; in sequence they add up).
-        var heartbeats: [String: Heartbeat] = [:]
-        if prober == nil {
+        // Each heartbeat is read once: now without a probe, after the answers with one.
+        func readHeartbeats(answers: [String: Heartbeat]) -> [String: Heartbeat] {
+            var beats: [String: Heartbeat] = [:]
             for agent in roster.agents {
-                if let beat = store.read(agent.name) { heartbeats[agent.name] = beat }
+                if let beat = answers[agent.name] ?? store.read(agent.name) { beats[agent.name] = beat }
             }
+            return beats
         }
+        var heartbeats = prober == nil ? readHeartbeats(answers: [:]) : [:]
         let enabledUnits = try systemctl.isReachable ? UnitInstaller.enabledUnits(in: context.unitDirectory) : nil
 
         let paneList = try await panes
@@ -51,9 +54,7 @@ public struct PlaneReader: Sendable {
         var probes: [String: ProbeOutcome]?
         if let prober, let probeTimeout {
             probes = await prober.collect(timeout: probeTimeout)
-            for agent in roster.agents {
-                if let beat = prober.answers[agent.name] ?? store.read(agent.name) { heartbeats[agent.name] = beat }
-            }
+            heartbeats = readHeartbeats(answers: prober.answers)
         }
         return PlaneReadings(
             panes: paneList, units: unitList,
