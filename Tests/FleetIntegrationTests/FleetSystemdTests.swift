@@ -153,8 +153,9 @@ struct FleetSystemdTests {
             try fleet.writeRoster(agents: TestFleet.stubs(["a", "b"]))
             try await fleet.mosaic(["fleet", "up"])
             try await fleet.tmux.killServer()
+            // Fully stopped, not just "deactivating": the units' stop (which removes the heartbeat) has run.
             try await fleet.waitUntil("the agent units stop with the server (BindsTo)") {
-                try await manager.units().values.allSatisfy { !$0.isActive }
+                try await manager.units().values.allSatisfy { $0.active == "inactive" || $0.active == "failed" }
             }
             let row = try #require(try await fleet.row("a"))
             #expect(row["systemdActive"] as? Bool == false)
