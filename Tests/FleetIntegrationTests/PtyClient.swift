@@ -17,8 +17,7 @@ final class PtyClient: @unchecked Sendable {
         var master: Int32 = -1, slave: Int32 = -1
         var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
         guard openpty(&master, &slave, nil, nil, &size) == 0 else { throw FileIO.Failure(path: "openpty", reason: "failed") }
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in environment { env[key] = value ?? nil }
+        var env = Invocation.inheritedEnvironment(with: environment)
         env["TERM"] = "xterm-256color"
         env["TMUX"] = nil
         var actions = posix_spawn_file_actions_t()
@@ -26,20 +25,9 @@ final class PtyClient: @unchecked Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         for fd in Int32(0)...2 { posix_spawn_file_actions_adddup2(&actions, slave, fd) }
         posix_spawn_file_actions_addclose(&actions, master)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var none = sigset_t(), all = sigset_t()
-        sigemptyset(&none); sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        // POSIX_SPAWN_SETSID (glibc 2.26+; not exported to Swift): a session of its own, like a terminal's shell.
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | 0x80))
-        let cargv = argv.map { strdup($0) } + [nil]
-        let cenv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { cargv.forEach { free($0) }; cenv.forEach { free($0) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, argv[0], &actions, &attr, cargv, cenv)
+        // A session of its own, like a terminal's shell.
+        let rc = SpawnRunner.spawn(&child, path: argv[0], argv: argv, environment: env, actions: &actions, newSession: true)
         close(slave)
         guard rc == 0 else { close(master); throw FileIO.Failure(path: argv[0], reason: "posix_spawn: \(rc)") }
         pid = child

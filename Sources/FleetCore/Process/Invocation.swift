@@ -7,6 +7,16 @@ public struct Invocation: Sendable, Equatable, CustomStringConvertible {
     public var arguments: [String]
     /// Variables to set (a value) or remove (`nil`) on top of the inherited environment.
     public var environment: [String: String?]
+
+    /// This process's environment with `changes` applied (a value sets, `nil` removes).
+    public static func inheritedEnvironment(with changes: [String: String?]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in changes { env[key] = value ?? nil }
+        return env
+    }
+
+    /// The environment the program runs with.
+    public var effectiveEnvironment: [String: String] { Self.inheritedEnvironment(with: environment) }
     /// Bytes written to the program's standard input (then closed). `nil`: /dev/null.
     public var standardInput: Data?
     /// Wall-clock bound; the program is killed (SIGKILL) when it is exceeded.

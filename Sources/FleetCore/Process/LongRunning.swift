@@ -8,8 +8,7 @@ import Glibc
 public enum LongRunning {
     /// Replaces the current process with `invocation` (execve). Returns only by throwing.
     public static func exec(_ invocation: Invocation) throws -> Never {
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in invocation.environment { env[key] = value ?? nil }
+        let env = invocation.effectiveEnvironment
         guard let path = SpawnRunner.resolve(invocation.executable, path: env["PATH"]) else {
             throw ProcessError.notFound(invocation.executable)
         }
@@ -34,8 +33,7 @@ public final class StreamingChild: @unchecked Sendable {
     private var inputClosed = false
 
     public init(_ invocation: Invocation) throws {
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in invocation.environment { env[key] = value ?? nil }
+        let env = invocation.effectiveEnvironment
         guard let path = SpawnRunner.resolve(invocation.executable, path: env["PATH"]) else {
             throw ProcessError.notFound(invocation.executable)
         }

@@ -35,9 +35,29 @@ public struct SpawnRunner: ProcessRunner {
         return true
     }
 
+    /// `posix_spawn` with a clean signal state: an empty mask and default dispositions, so the
+    /// child inherits neither an ignored SIGPIPE nor the signals Foundation blocks in its threads.
+    /// `newSession`: POSIX_SPAWN_SETSID (glibc 2.26+, not exported to Swift), a session of its own.
+    /// Returns posix_spawn's result (0 or an errno).
+    static func spawn(_ pid: inout pid_t, path: String, argv: [String], environment: [String: String],
+                      actions: inout posix_spawn_file_actions_t, newSession: Bool = false) -> Int32 {
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none); sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        let setsid: Int32 = newSession ? 0x80 : 0
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | setsid))
+        let cargv = argv.map { strdup($0) } + [nil]
+        let cenv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { cargv.forEach { free($0) }; cenv.forEach { free($0) } }
+        return posix_spawn(&pid, path, &actions, &attr, cargv, cenv)
+    }
+
     static func runBlocking(_ inv: Invocation) throws -> ProcessResult {
-        var env = ProcessInfo.processInfo.environment
-        for (key, value) in inv.environment { env[key] = value ?? nil }
+        let env = inv.effectiveEnvironment
         guard let path = resolve(inv.executable, path: env["PATH"]) else {
             throw ProcessError.notFound(inv.executable)
         }
@@ -60,22 +80,8 @@ public struct SpawnRunner: ProcessRunner {
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
 
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        // A fresh signal mask and default dispositions: the child must not inherit ignored SIGPIPE etc.
-        var none = sigset_t(), all = sigset_t()
-        sigemptyset(&none); sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = ([inv.executable] + inv.arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
-
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
+        let rc = Self.spawn(&pid, path: path, argv: [inv.executable] + inv.arguments, environment: env, actions: &actions)
         close(outPipe[1]); close(errPipe[1])
         if inv.standardInput != nil { close(stdinPipe[0]) }
         guard rc == 0 else {
