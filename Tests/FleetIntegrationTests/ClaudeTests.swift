@@ -12,8 +12,8 @@ struct ClaudeTests {
     /// A fleet of Claude Code agents on the fake server. Claude Code's own state goes to a HOME of
     /// the test's, prepared as after a first run: onboarding done, the test key approved, the
     /// workdir trusted (otherwise it asks, or tries the real service first).
-    func fleet(_ server: FakeOpenAIServer, agents: [String] = ["claude1"], interval: Int = 15) throws -> TestFleet {
-        let fleet = try TestFleet()
+    func fleet(_ server: FakeOpenAIServer, agents: [String] = ["claude1"], interval: Int = 15, manager: UserManager? = nil) throws -> TestFleet {
+        let fleet = try manager.map { try TestFleet(manager: $0) } ?? TestFleet()
         fleet.environment["MOSAIC_RUNTIME_BIN"] = RuntimeInstall.claudeBin
         let work = fleet.home + "/work", claudeHome = fleet.home + "/claude-home"
         try FileIO.makeDirectory(work, mode: 0o755)
@@ -141,5 +141,40 @@ struct ClaudeTests {
         #expect(row.runState == "exited" && row.exitStatus == 0, "\(row.raw)")
         #expect(row.problems.contains("exited with status 0"), "\(row.problems)")
         #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
+    }
+
+    @Test("under a real systemd user manager: Claude Code runs from its agent unit, healthy, accepts a message; down stops the unit and leaves nothing",
+          .enabled("a systemd user manager must be able to start here") { UserManager.canStart })
+    func underSystemd() async throws {
+        // The server outlives the manager: Foundation reaps its children one at a time, and a
+        // server ended while the manager still ran hung the test in waitUntilExit (measured).
+        let server = try FakeOpenAIServer(delay: 0.5)
+        try await UserManager.with { manager in
+            let fleet = try fleet(server, manager: manager)
+            #expect(try await fleet.mosaic(["fleet", "init"]).status == 0)
+            let up = try await fleet.mosaic(["fleet", "up", "--json"])
+            #expect(up.status == 0 && up.stdout.contains("\"systemd\""), "\(up.stdout) \(up.stderr)")
+            let units = try await manager.units()
+            #expect(units["mosaic-agent@claude1.service"].map { "\($0.active)/\($0.sub)" } == "active/exited")
+            try await fleet.waitUntil("the heartbeat is healthy", timeout: .seconds(30)) {
+                try await fleet.runtimeRow("claude1")?.health == "healthy"
+            }
+            let row = try #require(try await fleet.runtimeRow("claude1"))
+            #expect(row.runtimeCommand == "claude" && row.raw["systemdActive"] as? Bool == true, "\(row.raw)")
+            try await waitForPrompt(fleet)
+            let sent = try await fleet.mosaic(["agent", "send", "claude1", "-m", "From a unit.", "--verify", "--json"])
+            let verdict = try json(sent)
+            #expect(sent.status == 0 && verdict["verdict"] as? String == "accepted", "\(verdict)")
+            try await fleet.waitUntil("the message reached the model", timeout: .seconds(20)) {
+                server.userMessages.contains { $0.contains("From a unit.") }
+            }
+            #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
+            try await fleet.waitUntil("the agent unit is inactive", timeout: .seconds(10)) {
+                try await manager.units()["mosaic-agent@claude1.service"].map { $0.active == "inactive" } ?? true
+            }
+            try await fleet.waitUntil("the sidecar is gone") { fleet.sidecars.isEmpty }
+            let left = try FileManager.default.contentsOfDirectory(atPath: fleet.paths.runDirectory)
+            #expect(left.isEmpty, "run directory still holds \(left)")
+        }
     }
 }
