@@ -87,7 +87,14 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             self.send_json(400, {"error": {"message": "request body is not JSON"}})
             return
-        if not self.path.rstrip("/").endswith("/chat/completions"):
+        path = self.path.split("?", 1)[0].rstrip("/")
+        if path.endswith("/messages/count_tokens"):
+            self.send_json(200, {"input_tokens": 1})
+            return
+        if path.endswith("/messages"):
+            self.anthropic_messages(request)
+            return
+        if not path.endswith("/chat/completions"):
             self.send_json(404, {"error": {"message": "not found: " + self.path}})
             return
         with LOCK:
@@ -118,6 +125,55 @@ class Handler(BaseHTTPRequestHandler):
                                  "choices": [{"index": 0, "message": {"role": "assistant", "content": ARGS.reply},
                                               "finish_reason": "stop"}],
                                  "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+        if count >= ARGS.max_requests:
+            threading.Thread(target=SERVER.shutdown, daemon=True).start()
+
+    def count_request(self, request, api):
+        """Counts a model request, logs it, and waits --delay seconds: returns its number."""
+        with LOCK:
+            STATE["requests"] += 1
+            count = STATE["requests"]
+        if ARGS.log:
+            entry = {"api": api, "model": request.get("model"), "stream": bool(request.get("stream")),
+                     "last_user": last_user_text(request.get("messages"))}
+            with LOCK, open(ARGS.log, "a", encoding="utf-8") as log:
+                log.write(json.dumps(entry) + "\n")
+        time.sleep(ARGS.delay)
+        return count
+
+    def anthropic_messages(self, request):
+        """Anthropic's Messages API (POST /v1/messages), what Claude Code speaks: one text block."""
+        count = self.count_request(request, "anthropic")
+        message_id = "msg_fake_%d" % count
+        model = request.get("model") or "fake"
+        usage = {"input_tokens": 1, "output_tokens": 1, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+        if request.get("stream"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            events = [
+                ("message_start", {"type": "message_start", "message": {
+                    "id": message_id, "type": "message", "role": "assistant", "model": model, "content": [],
+                    "stop_reason": None, "stop_sequence": None, "usage": usage}}),
+                ("content_block_start", {"type": "content_block_start", "index": 0,
+                                         "content_block": {"type": "text", "text": ""}}),
+                ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                         "delta": {"type": "text_delta", "text": ARGS.reply}}),
+                ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+                ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                                   "usage": {"output_tokens": 1}}),
+                ("message_stop", {"type": "message_stop"}),
+            ]
+            for name, data in events:
+                self.wfile.write(("event: %s\ndata: %s\n\n" % (name, json.dumps(data))).encode())
+            self.wfile.flush()
+            self.close_connection = True
+        else:
+            self.send_json(200, {"id": message_id, "type": "message", "role": "assistant", "model": model,
+                                 "content": [{"type": "text", "text": ARGS.reply}], "stop_reason": "end_turn",
+                                 "stop_sequence": None, "usage": usage})
         if count >= ARGS.max_requests:
             threading.Thread(target=SERVER.shutdown, daemon=True).start()
 

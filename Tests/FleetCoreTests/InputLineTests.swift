@@ -13,6 +13,8 @@ struct InputLineTests {
         var cursorY: Int
         var width: Int
         var command: String
+        /// The runtime whose adapter reads this screen (`custom`: the generic shapes).
+        var runtime: RuntimeKind
         var expect: String
         var capture: String
     }
@@ -26,6 +28,7 @@ struct InputLineTests {
             let file = try #require(o["file"] as? String)
             return Fixture(file: file, cursorX: try #require(o["cursorX"] as? Int), cursorY: try #require(o["cursorY"] as? Int),
                            width: try #require(o["width"] as? Int), command: try #require(o["command"] as? String),
+                           runtime: try #require(RuntimeKind(rawValue: o["runtime"] as? String ?? "custom")),
                            expect: try #require(o["expect"] as? String),
                            capture: try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8))
         }
@@ -41,7 +44,7 @@ struct InputLineTests {
         let all = try Self.fixtures()
         #expect(all.count >= 12)
         for f in all where !f.expect.hasPrefix("typed:") {
-            let state = classify(f)
+            let state = classify(f, runtime: f.runtime)
             switch f.expect {
             case "empty": #expect(state == .empty(shape: state.shapeName ?? ""), "\(f.file): \(state)")
             case "noPrompt": #expect(state == .noPrompt, "\(f.file): \(state)")
@@ -76,9 +79,34 @@ struct InputLineTests {
 
     @Test("runtimes whose input box was never captured have no shape: send refuses rather than guess")
     func noGuessing() {
-        for kind in [RuntimeKind.claude, .codex, .pi, .opencode] {
+        for kind in [RuntimeKind.codex, .pi, .opencode] {
             #expect(RuntimeAdapter.of(kind).inputShapes.isEmpty, "\(kind)")
         }
+    }
+
+    @Test("Claude Code's adapter reads the real Claude Code 2.1.332's screens: empty while idle and while working, drafts of one and several rows, a collapsed paste")
+    func claudeAdapter() throws {
+        let claude = try Self.fixtures().filter { $0.file.hasPrefix("claude-") }
+        #expect(claude.count == 6)
+        for f in claude {
+            let state = classify(f, runtime: .claude)
+            switch f.expect {
+            case "empty": #expect(state == .empty(shape: "claude"), "\(f.file): \(state)")
+            default: #expect(state == .draft(shape: "claude", text: String(f.expect.dropFirst("draft:".count))), "\(f.file): \(state)")
+            }
+        }
+    }
+
+    @Test("a collapsed paste counts as the pasted message only for a shape that names the stand-in, and only alone")
+    func pastePlaceholder() {
+        let long = (0..<30).map { "line \($0)" }.joined(separator: "\n")
+        let shown = InputLineState.draft(shape: "claude", text: "[Pasted text #3 +29 lines]")
+        #expect(TypedEcho.matches(shown, message: long, shape: .claude))
+        #expect(TypedEcho.matches(.draft(shape: "claude", text: "[Pasted text #12]"), message: long, shape: .claude))
+        #expect(!TypedEcho.matches(shown, message: long), "no shape, no stand-in")
+        #expect(!TypedEcho.matches(shown, message: long, shape: .aider))
+        #expect(!TypedEcho.matches(.draft(shape: "claude", text: "draft [Pasted text #3 +29 lines]"), message: long, shape: .claude))
+        #expect(!TypedEcho.matches(.draft(shape: "claude", text: "[Pasted text #3 +29 lines] and more"), message: long, shape: .claude))
     }
 
     @Test("dim and grey suggestion text is ghost, not a draft; the typed part before it is")

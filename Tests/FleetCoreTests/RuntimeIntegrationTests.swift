@@ -156,6 +156,24 @@ struct HookPayloadTests {
         #expect(try notification(#""message":"Task completed successfully""#) == nil)
     }
 
+    /// Payloads the real Claude Code 2.1.332 sent to its hooks here (Fixtures/hooks; only the
+    /// temporary paths were replaced by /home/dev).
+    static func claudeFixture(_ event: String) throws -> Data {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/hooks/claude-2.1.332-\(event).json")
+        return try Data(contentsOf: url)
+    }
+
+    @Test("claude: the payloads the real Claude Code 2.1.332 sent: SessionStart ok, UserPromptSubmit busy with the framed id acknowledged, Stop waiting")
+    func claudeRealPayloads() throws {
+        func real(_ event: String) throws -> StatusUpdate? {
+            try HookCall(runtime: .claude, event: event, payload: try Self.claudeFixture(event)).update()
+        }
+        #expect(try real("SessionStart") == .ok("claude:SessionStart"))
+        #expect(try real("UserPromptSubmit") == StatusUpdate(status: .busy, ack: "abc123", event: "claude:UserPromptSubmit"))
+        #expect(try real("Stop") == .waiting("claude:Stop", for: .input))
+    }
+
     @Test("claude: the payload's hook_event_name wins over the argument; unknown events change nothing")
     func claudeOthers() throws {
         #expect(try update(.claude, "Stop", #"{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt":"x"}"#) == .busy("claude:UserPromptSubmit"))

@@ -89,6 +89,41 @@ enum AiderInstall {
     }()
 }
 
+/// The runtimes scripts/setup-runtimes installs from their PyPI wheels, pinned (the directory
+/// names are the script's `<package>-<version>`): the real Claude Code and the real Codex.
+enum RuntimeInstall {
+    static var root: String {
+        ProcessInfo.processInfo.environment["MOSAIC_TEST_RUNTIMES"]
+            ?? "\(ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory())/.cache/mosaic-test/runtimes"
+    }
+
+    /// Claude Code 2.1.332, from claude-agent-sdk 0.2.189.
+    static var claudeBin: String { root + "/claude-agent-sdk-0.2.189/bin" }
+    /// Codex 0.163.0, from openai-codex-cli-bin 0.163.0.
+    static var codexBin: String { root + "/openai-codex-cli-bin-0.163.0/bin" }
+
+    static func complete(_ bin: String) -> Bool {
+        FileManager.default.fileExists(atPath: (bin as NSString).deletingLastPathComponent + "/.mosaic-complete")
+    }
+
+    /// Installs the runtimes if missing (once per test run); why they could not be, if they could not.
+    static let problem: String? = {
+        if complete(claudeBin) && complete(codexBin) { return nil }
+        let setup = Invocation(Repository.root + "/scripts/setup-runtimes", [], timeout: .seconds(900))
+        do {
+            let result = try SpawnRunner.runBlocking(setup)
+            if result.status == 0 { return nil }
+            let reason = "CLAUDE CODE AND CODEX TESTS SKIPPED: scripts/setup-runtimes failed (exit \(result.status)): \(result.stderr.suffix(400))"
+            FileHandle.standardError.write(Data("\n\(reason)\n".utf8))
+            return reason
+        } catch {
+            let reason = "CLAUDE CODE AND CODEX TESTS SKIPPED: scripts/setup-runtimes could not run: \(error)"
+            FileHandle.standardError.write(Data("\n\(reason)\n".utf8))
+            return reason
+        }
+    }()
+}
+
 extension TestFleet {
     /// `fleet ps --json` row of `name`, with the fields the runtime tests read.
     func runtimeRow(_ name: String, _ extra: [String] = []) async throws -> RuntimeRow? {

@@ -29,8 +29,10 @@ public struct RuntimeAdapter: Sendable {
         switch kind {
         // Node-based CLIs show up as `node` (a `#!/usr/bin/env node` script execs node), some as their own name.
         // Claude Code's UserPromptSubmit hook acknowledges the message id (see ClaudeIntegration).
+        // The binary is a single executable (comm "claude"); an npm install runs as node.
+        // Since 2.1 its interface is on the alternate screen (measured: alternate_on 1).
         case .claude: return .init(kind: kind, binary: "claude", expectedCommands: ["claude", "node"], resetCommand: "/clear",
-                                   acknowledgesMessages: true)
+                                   acknowledgesMessages: true, usesAlternateScreen: true)
         case .codex: return .init(kind: kind, binary: "codex", expectedCommands: ["codex", "node"], resetCommand: "/new")
         case .pi: return .init(kind: kind, binary: "pi", expectedCommands: ["pi", "node"], resetCommand: "/new")
         case .opencode: return .init(kind: kind, binary: "opencode", expectedCommands: ["opencode", "node", "bun"], resetCommand: "/new")
@@ -52,11 +54,12 @@ public struct RuntimeAdapter: Sendable {
         switch kind {
         case .stub: return [.stub]
         case .aider: return [.aider]
+        case .claude: return [.claude]
         // A custom command is known by what runs in the pane: a shell, ipython, a Python input()
         // loop, the stub; anything else gets the generic line prompt.
         case .custom: return [.stub, .ipython, .shell, .pythonREPL, .linePrompt]
         // Their input boxes were never captured from the real programs here: no guessing.
-        case .claude, .codex, .pi, .opencode: return []
+        case .codex, .pi, .opencode: return []
         }
     }
 

@@ -11,6 +11,12 @@ public struct InputShape: Sendable {
         case readline
         /// prompt_toolkit (ipython, aider): a multi-line buffer; Enter may add a line instead of submitting.
         case promptToolkit
+        /// A full-screen program's own composer (Claude Code): a multi-line buffer drawn by the
+        /// program, Enter submits, a bracketed paste stays one message.
+        case composer
+
+        /// The input may span several rows, each after a continuation prefix.
+        public var multiLineBuffer: Bool { self == .promptToolkit || self == .composer }
     }
 
     public var name: String
@@ -26,12 +32,16 @@ public struct InputShape: Sendable {
     public var clearKeys: [String]
     /// `pane_current_command` values this shape applies to; `nil`: any (a fallback).
     public var commands: Set<String>?
+    /// Whole-line pattern for what the program shows instead of a long paste (Claude Code's
+    /// `[Pasted text #2 +29 lines]`): an input line showing only that holds the pasted message.
+    public var pastePlaceholder: String?
 
     let promptRegex: NSRegularExpression
     let continuationRegex: NSRegularExpression?
+    let pastePlaceholderRegex: NSRegularExpression?
 
     public init(name: String, prompt: String, continuation: String? = nil, editor: Editor, bracketedPaste: Bool,
-                clearKeys: [String], commands: Set<String>?) {
+                clearKeys: [String], commands: Set<String>?, pastePlaceholder: String? = nil) {
         self.name = name
         self.prompt = prompt
         self.continuation = continuation
@@ -39,9 +49,17 @@ public struct InputShape: Sendable {
         self.bracketedPaste = bracketedPaste
         self.clearKeys = clearKeys
         self.commands = commands
+        self.pastePlaceholder = pastePlaceholder
         // The patterns are constants of this file; a bad one is a programming error.
         promptRegex = try! NSRegularExpression(pattern: "^(?:" + prompt + ")")
         continuationRegex = continuation.map { try! NSRegularExpression(pattern: "^(?:" + $0 + ")") }
+        pastePlaceholderRegex = pastePlaceholder.map { try! NSRegularExpression(pattern: "^(?:" + $0 + ")$") }
+    }
+
+    /// Whether `text` (an input line's typed text, trimmed) is only the program's stand-in for a paste.
+    public func isPastePlaceholder(_ text: String) -> Bool {
+        guard let regex = pastePlaceholderRegex else { return false }
+        return regex.firstMatch(in: text, range: NSRange(location: 0, length: (text as NSString).length)) != nil
     }
 
     /// Length (in characters) of the prompt at the start of `text`, if the row starts with one.
@@ -92,6 +110,18 @@ public struct InputShape: Sendable {
     public static let aider = InputShape(
         name: "aider", prompt: "> ?", editor: .promptToolkit, bracketedPaste: true, clearKeys: ["C-e", "C-u"],
         commands: ["aider", "python", "python3"])
+
+    /// Claude Code 2.1 (captured here from the real program, 2.1.332): a composer between two
+    /// horizontal rules on the alternate screen, `❯` and a no-break space (U+00A0) at column 0, later rows (a second line, a
+    /// wrapped one) indented by two spaces; the terminal cursor sits where the text ends. The
+    /// prompt stays while it works: a message typed then waits for the turn's end. A paste of
+    /// many lines or characters shows as `[Pasted text #N +K lines]` until submitted. Measured
+    /// keys: C-u kills one row only, Escape Escape empties the whole composer (on an empty one it
+    /// would open the rewind menu, but clear keys are only pressed on a draft).
+    public static let claude = InputShape(
+        name: "claude", prompt: "❯[\\u00A0 ]?", continuation: "  ", editor: .composer, bracketedPaste: true,
+        clearKeys: ["Escape", "Escape"], commands: ["claude", "node"],
+        pastePlaceholder: "\\[Pasted text #[0-9]+(?: \\+[0-9]+ lines)?\\]")
 
     /// A line-reading program with a short prompt ending in `>`, `:`, `?`, `»`, `❯` or `›`
     /// (Python's `input("> ")`, a `read -p`): the kernel edits the line; no bracketed paste.

@@ -46,6 +46,7 @@ public struct Sender: Sendable {
 
         // 1. The prompt, empty.
         var cleared: String?
+        var clearedAt: ContinuousClock.Instant?
         var copyModeCancels = 0
         var confirmedDraft = false
         var lastWhy = ""
@@ -85,10 +86,17 @@ public struct Sender: Sendable {
                     return outcome(.draft, shape: found, "the input line already holds text mosaic did not type (\(Self.excerpt(text))); "
                         + "nothing typed (--force clears it first)")
                 }
-                guard cleared == nil else {
-                    return outcome(.draft, shape: found, cleared: cleared, "the input line still holds text after clearing it; nothing typed")
+                if let clearedAt {
+                    // A program may take a moment over its clear keys (Claude Code reads a lone
+                    // Escape only after a pause): give it up to a second.
+                    guard clock.now - clearedAt < Self.clearGrace else {
+                        return outcome(.draft, shape: found, cleared: cleared, "the input line still holds text after clearing it; nothing typed")
+                    }
+                    try await Task.sleep(for: options.screenPoll)
+                    continue
                 }
                 cleared = text
+                clearedAt = clock.now
                 try await tmux.pressKeys(paneId: s.paneId, found.clearKeys)
                 try await Task.sleep(for: options.screenPoll)
             case .notReady(let why):
@@ -115,7 +123,7 @@ public struct Sender: Sendable {
                 typed = try await tmux.snapshot(agent: agent)
                 let screen = typed.screen
                 let state = reader.classify(screen, cursorX: typed.cursorX, cursorY: typed.cursorY, width: typed.width).state
-                if TypedEcho.matches(state, message: wire) { break }
+                if TypedEcho.matches(state, message: wire, shape: shape) { break }
                 if state == .noPrompt, TypedEcho.endsAtCursor(screen, cursorX: typed.cursorX, cursorY: typed.cursorY, message: wire) { break }
                 guard clock.now < echoDeadline else {
                     return outcome(options.verify ? .draft : nil, typed: true, shape: shape, cleared: cleared,
@@ -140,6 +148,9 @@ public struct Sender: Sendable {
         let (verdict, reason) = try await verify(message, afterEnter: typed, shape: shape)
         return outcome(verdict, typed: true, submitted: true, shape: shape, cleared: cleared, reason)
     }
+
+    /// How long a draft may still show after its clear keys were pressed.
+    static let clearGrace: Duration = .seconds(1)
 
     func assess(_ snap: PaneSnapshot) -> Readiness {
         if snap.alternateOn && !adapter.usesAlternateScreen {
@@ -198,7 +209,7 @@ public struct Sender: Sendable {
     static func sitting(_ snap: PaneSnapshot, shape: InputShape, wire: String) -> (stillThere: Bool, otherDraft: Bool) {
         let screen = snap.screen
         let state = InputLineReader(shapes: [shape]).classify(screen, cursorX: snap.cursorX, cursorY: snap.cursorY, width: snap.width).state
-        if TypedEcho.matches(state, message: wire) { return (true, false) }
+        if TypedEcho.matches(state, message: wire, shape: shape) { return (true, false) }
         if state == .noPrompt, TypedEcho.endsAtCursor(screen, cursorX: snap.cursorX, cursorY: snap.cursorY, message: wire) {
             return (true, false)
         }

@@ -12,6 +12,13 @@ import Foundation
 /// `elicitation_dialog` → waiting for input; `PermissionRequest` → waiting for approval;
 /// `SessionStart` → ok. A hook prints nothing (stdout of `UserPromptSubmit` would reach the
 /// model's context) and never exits 2 (that would block the prompt).
+///
+/// Run for real (Claude Code 2.1.332, the binary in PyPI's claude-agent-sdk 0.2.189, against a
+/// fake Messages API): hooks from `--settings` run without any prompt; SessionStart, then per
+/// turn UserPromptSubmit (with `prompt` exactly as typed, frame included) and Stop; payloads
+/// also carry `prompt_id`, `permission_mode` and, on Stop, `effort` and `last_assistant_message`
+/// (Tests/FleetCoreTests/Fixtures/hooks). It runs as `claude` (comm and pane command) on the
+/// alternate screen; the composer it draws is `InputShape.claude`.
 public struct ClaudeIntegration: RuntimeIntegration {
     public var kind: RuntimeKind { .claude }
 
