@@ -15,19 +15,22 @@ enum Repository {
 final class FakeOpenAIServer: @unchecked Sendable {
     let port: Int
     let log: String
-    private let process = Process()
+    private let process: ChildProcess
     private let directory: String
 
     init(delay: Double = 2, reply: String = "Fake reply.") throws {
         directory = try TestFleet.makeTempDirectory("fake-openai")
         log = directory + "/requests.jsonl"
         let portFile = directory + "/port"
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Repository.root + "/Tests/Fixtures/fake-openai-server.py", "--port-file", portFile,
-                             "--delay", String(delay), "--reply", reply, "--log", log, "--lifetime", "600"]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        // posix_spawned and reaped by its own pid (ChildProcess), never Foundation's Process:
+        // beside a systemd user manager, Process's waitUntilExit could spin for ever.
+        do {
+            process = try ChildProcess(Invocation("python3", [Repository.root + "/Tests/Fixtures/fake-openai-server.py", "--port-file", portFile,
+                                                               "--delay", String(delay), "--reply", reply, "--log", log, "--lifetime", "600"]))
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
         let deadline = Date().addingTimeInterval(15)
         var found: Int?
         while found == nil, Date() < deadline, process.isRunning {
@@ -35,18 +38,15 @@ final class FakeOpenAIServer: @unchecked Sendable {
             if found == nil { Thread.sleep(forTimeInterval: 0.02) }
         }
         guard let found else {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            process.stop(grace: 1)
+            try? FileManager.default.removeItem(atPath: directory)
             throw FileIO.Failure(path: portFile, reason: "the fake OpenAI server did not start")
         }
         port = found
     }
 
     deinit {
-        // SIGKILL, not terminate(): Foundation starts children with most signals blocked
-        // (measured: SigBlk fffffffe3bfaea27), so a SIGTERM may never arrive.
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        process.stop(grace: 2)
         try? FileManager.default.removeItem(atPath: directory)
     }
 

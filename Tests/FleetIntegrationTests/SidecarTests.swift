@@ -12,15 +12,9 @@ struct SidecarTests {
         defer { try? FileManager.default.removeItem(atPath: home) }
         let run = FleetPaths(home: home).runDirectory
         try FileIO.makeDirectory(run, mode: 0o700)
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        child.arguments = ["60"]
-        try child.run()
-        defer {
-            if child.isRunning { kill(child.processIdentifier, SIGKILL) }
-            child.waitUntilExit()
-        }
-        let pid = child.processIdentifier
+        let child = try ChildProcess(Invocation("/bin/sleep", ["60"]))
+        defer { child.signal(SIGKILL); child.wait() }
+        let pid = child.pid
         let heartbeats = HeartbeatStore(directory: run), states = RuntimeStateStore(directory: run)
         let adapter = RuntimeAdapter(kind: .aider, binary: nil, expectedCommands: ["sleep"], resetCommand: nil)
         let sidecar = RuntimeSidecar(options: .init(agent: "s1", pid: pid, adapter: adapter, interval: .seconds(1),
@@ -48,7 +42,7 @@ struct SidecarTests {
         try await until("beats again at once, answering the pending probe") { heartbeats.read("s1")?.nonce == "n-2" }
 
         kill(pid, SIGKILL)
-        child.waitUntilExit()
+        child.wait()
         try await until("the sidecar leaves") { exit.value == .processGone }
         let after = heartbeats.read("s1")?.ts
         try await Task.sleep(for: .milliseconds(100))

@@ -21,8 +21,8 @@ final class UserManager: @unchecked Sendable {
     static let lockPath = NSTemporaryDirectory() + "/mosaic-systemd-tests.lock"
 
     let root: String
-    let process: Process
-    var pid: pid_t { process.processIdentifier }
+    let process: ChildProcess
+    var pid: pid_t { process.pid }
     private let lockFile: LockFile
     private var stopped = false
     private let lock = NSLock()
@@ -89,9 +89,6 @@ final class UserManager: @unchecked Sendable {
         // deb-systemd-invoke) believe systemd is PID 1.
         defer { if createdMarker { rmdir(marker) } }
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--user"]
         var env = ProcessInfo.processInfo.environment.filter { key, _ in
             !key.hasPrefix("MOSAIC_") && !key.hasPrefix("TMUX") && !key.hasPrefix("XDG_")
                 && !["NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "INVOCATION_ID", "JOURNAL_STREAM",
@@ -100,18 +97,18 @@ final class UserManager: @unchecked Sendable {
         env["XDG_RUNTIME_DIR"] = "\(root)/runtime"
         env["XDG_CONFIG_HOME"] = "\(root)/config"
         env["HOME"] = "\(root)/home"
-        process.environment = env
+        // Every inherited variable not in `env` is removed: the manager sees exactly `env`.
+        var changes: [String: String?] = Dictionary(uniqueKeysWithValues: ProcessInfo.processInfo.environment.keys.map { ($0, nil) })
+        for (key, value) in env { changes[key] = value }
         let logPath = "\(root)/manager.log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch {
+        // A posix_spawned child reaped by its own pid, not Foundation's Process: see ChildProcess.
+        let process: ChildProcess
+        do {
+            process = try ChildProcess(Invocation(binary, ["--user"], environment: changes), stdout: .file(logPath), stderr: .file(logPath))
+        } catch {
             try? FileManager.default.removeItem(atPath: root)
             throw Unavailable(description: "could not run \(binary) --user: \(error)")
         }
-        try? log.close()
         let manager = UserManager(root: root, process: process, lockFile: lockFile)
         lockFile.record("\(getpid()) \(manager.pid)")
 
@@ -120,7 +117,7 @@ final class UserManager: @unchecked Sendable {
             if !process.isRunning {
                 let text = FileIO.readSmall(logPath) ?? ""
                 manager.stop()
-                throw Unavailable(description: "systemd --user exited with status \(process.terminationStatus): \(text.suffix(400))")
+                throw Unavailable(description: "systemd --user exited with status \(process.terminationStatus ?? -1): \(text.suffix(400))")
             }
             if FileManager.default.fileExists(atPath: "\(root)/runtime/systemd/private"),
                let state = try? SpawnRunner.runBlocking(manager.systemctl.invocation(["is-system-running"])),
@@ -133,7 +130,7 @@ final class UserManager: @unchecked Sendable {
         throw Unavailable(description: "systemd --user did not answer within 15 s")
     }
 
-    private init(root: String, process: Process, lockFile: LockFile) {
+    private init(root: String, process: ChildProcess, lockFile: LockFile) {
         self.root = root
         self.process = process
         self.lockFile = lockFile
@@ -149,16 +146,7 @@ final class UserManager: @unchecked Sendable {
             return stopped
         }
         if already { return }
-        if process.isRunning { kill(pid, SIGTERM) }
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning {
-            if Date() > deadline {
-                kill(pid, SIGKILL)
-                process.waitUntilExit()
-                break
-            }
-            usleep(20_000)
-        }
+        process.stop(grace: 10)
         try? FileManager.default.removeItem(atPath: root)
         lockFile.release()
     }

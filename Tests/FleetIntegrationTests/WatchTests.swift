@@ -117,16 +117,10 @@ struct WatchTests {
             let out = try TestFleet.makeTempDirectory("watch-out") + "/out"
             defer { try? FileManager.default.removeItem(atPath: (out as NSString).deletingLastPathComponent) }
             FileManager.default.createFile(atPath: out, contents: nil)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: TestFleet.mosaicBinary)
-            process.arguments = ["agent", "watch", "eye"]
-            var env = ProcessInfo.processInfo.environment
-            for (k, v) in fleet.environment { env[k] = v ?? nil }
-            process.environment = env
-            process.standardInput = Pipe()
-            process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-            try process.run()
-            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            let stdin = Pipe()  // held open by this test: watch must not take EOF as the end
+            let process = try ChildProcess(Invocation(TestFleet.mosaicBinary, ["agent", "watch", "eye"], environment: fleet.environment),
+                                           stdin: .descriptor(stdin.fileHandleForReading.fileDescriptor), stdout: .file(out))
+            defer { process.signal(SIGKILL); process.wait() }
             let sessionsBefore = try await sessions(fleet)
             try await fleet.waitUntil("the control client is attached") { try await watchers(fleet, "eye") == 1 }
             try await fleet.waitUntil("the initial screen") { (FileIO.readSmall(out) ?? "").contains("stub>") }
@@ -134,7 +128,7 @@ struct WatchTests {
             try await fleet.waitUntil("the reply streams") { (FileIO.readSmall(out) ?? "").contains("stub reply #1") }
             let text = FileIO.readSmall(out) ?? ""
             #expect(!text.contains("\u{1B}") && !text.contains("\r"), "plain text: no escapes, no CRs")
-            kill(process.processIdentifier, SIGKILL)
+            process.signal(SIGKILL)
             try await fleet.waitUntil("kill -9 of watch leaves no client") { try await watchers(fleet, "eye") == 0 }
             #expect(try await sessions(fleet) == sessionsBefore)
             #expect(try await fleet.row("eye")?["healthy"] as? Bool == true)

@@ -64,6 +64,7 @@ public struct ProcessResult: Sendable, Equatable {
 public enum ProcessError: Error, Equatable, CustomStringConvertible {
     case notFound(String)
     case spawnFailed(String, errno: Int32)
+    case writeFailed(String, errno: Int32)
     case timedOut(Invocation, after: Duration)
     case outputTooLarge(Invocation, limit: Int)
 
@@ -73,6 +74,8 @@ public enum ProcessError: Error, Equatable, CustomStringConvertible {
             return "\(name) was not found on PATH; install it or put it on PATH"
         case .spawnFailed(let name, let code):
             return "could not start \(name): \(String(cString: strerror(code)))"
+        case .writeFailed(let name, let code):
+            return "could not write to \(name): \(String(cString: strerror(code)))"
         case .timedOut(let inv, let after):
             return "\(inv.executable) \(inv.arguments.first ?? "") did not finish within \(after) and was killed"
         case .outputTooLarge(let inv, let limit):

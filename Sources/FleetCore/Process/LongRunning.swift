@@ -25,32 +25,39 @@ public enum LongRunning {
 /// A child whose standard output is read line by line. Its standard input is a pipe that only
 /// this process holds: when this process ends, however it ends, the child reads EOF.
 public final class StreamingChild: @unchecked Sendable {
-    private let process = Process()
-    private let input = Pipe()
-    private let output = Pipe()
+    private let child: ChildProcess
+    private let inputFD: Int32
+    private let outputFD: Int32
     private var buffer = Data()
     private let lock = NSLock()
     private var inputClosed = false
 
     public init(_ invocation: Invocation) throws {
-        let env = invocation.effectiveEnvironment
-        guard let path = SpawnRunner.resolve(invocation.executable, path: env["PATH"]) else {
-            throw ProcessError.notFound(invocation.executable)
+        var input: [Int32] = [-1, -1], output: [Int32] = [-1, -1]
+        guard SpawnRunner.makePipe(&input) else { throw ProcessError.spawnFailed(invocation.executable, errno: errno) }
+        guard SpawnRunner.makePipe(&output) else {
+            close(input[0]); close(input[1])
+            throw ProcessError.spawnFailed(invocation.executable, errno: errno)
         }
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = invocation.arguments
-        process.environment = env
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch {
-            throw ProcessError.spawnFailed(invocation.executable, errno: Int32((error as NSError).code))
+        do {
+            child = try ChildProcess(invocation, stdin: .descriptor(input[0]), stdout: .descriptor(output[1]))
+        } catch {
+            for fd in input + output { close(fd) }
+            throw error
         }
+        close(input[0]); close(output[1])
+        inputFD = input[1]
+        outputFD = output[0]
+    }
+
+    deinit {
+        closeInput()
+        close(outputFD)
     }
 
     /// The next line of output without its newline, or nil at EOF.
     public func readLine() -> Data? {
-        let fd = output.fileHandleForReading.fileDescriptor
+        let fd = outputFD
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             if let newline = buffer.firstIndex(of: 0x0A) {
@@ -73,7 +80,13 @@ public final class StreamingChild: @unchecked Sendable {
     public func send(_ line: String) throws {
         try lock.withLock {
             guard !inputClosed else { return }
-            try input.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8))
+            var bytes = Array((line + "\n").utf8)[...]
+            while !bytes.isEmpty {
+                let n = bytes.withUnsafeBytes { write(inputFD, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw ProcessError.writeFailed("process \(child.pid)", errno: errno) }
+                bytes = bytes.dropFirst(n)
+            }
         }
     }
 
@@ -82,12 +95,12 @@ public final class StreamingChild: @unchecked Sendable {
         lock.withLock {
             guard !inputClosed else { return }
             inputClosed = true
-            input.fileHandleForWriting.closeFile()
+            close(inputFD)
         }
     }
 
     public func wait() -> Int32 {
-        process.waitUntilExit()
-        return process.terminationStatus
+        child.wait()
+        return child.terminationStatus ?? 0
     }
 }

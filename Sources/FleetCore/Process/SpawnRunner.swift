@@ -29,10 +29,14 @@ public struct SpawnRunner: ProcessRunner {
     /// pipe(2) with close-on-exec set on both ends. (pipe2 is not visible from Swift here; a
     /// concurrent spawn may inherit an end in the short window, which the reaping below tolerates.)
     static func makePipe(_ fds: inout [Int32]) -> Bool {
-        guard pipe(&fds) == 0 else { return false }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        return true
+        // Close-on-exec before any other thread can spawn (pipe2 is not visible from Swift here):
+        // a child holding its own stdin's write end would never read EOF.
+        descriptorLock.withLock {
+            guard pipe(&fds) == 0 else { return false }
+            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            return true
+        }
     }
 
     /// `posix_spawn` with a clean signal state: an empty mask and default dispositions, so the
@@ -53,8 +57,12 @@ public struct SpawnRunner: ProcessRunner {
         let cargv = argv.map { strdup($0) } + [nil]
         let cenv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { cargv.forEach { free($0) }; cenv.forEach { free($0) } }
-        return posix_spawn(&pid, path, &actions, &attr, cargv, cenv)
+        return descriptorLock.withLock { posix_spawn(&pid, path, &actions, &attr, cargv, cenv) }
     }
+
+    /// Orders pipe creation (until both ends are close-on-exec) against spawning. The
+    /// descriptor table is per process, so this lock is too.
+    private static let descriptorLock = NSLock()
 
     static func runBlocking(_ inv: Invocation) throws -> ProcessResult {
         let env = inv.effectiveEnvironment
