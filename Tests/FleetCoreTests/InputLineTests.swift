@@ -3,8 +3,8 @@ import Testing
 @testable import FleetCore
 
 /// The draft classifier on real screens, captured with `capture-pane -p -e` from tmux 3.3a
-/// (Fixtures/screens; manifest.jsonl holds each capture's cursor, width, pane command and the
-/// expected reading).
+/// (Fixtures/screens; manifest.jsonl holds each capture's cursor, width, pane command, the
+/// runtime whose adapter reads it (custom when not given) and the expected reading).
 @Suite("input line: drafts, empty prompts and ghost text on captured screens")
 struct InputLineTests {
     struct Fixture {
@@ -13,6 +13,7 @@ struct InputLineTests {
         var cursorY: Int
         var width: Int
         var command: String
+        var runtime: RuntimeKind
         var expect: String
         var capture: String
     }
@@ -26,13 +27,14 @@ struct InputLineTests {
             let file = try #require(o["file"] as? String)
             return Fixture(file: file, cursorX: try #require(o["cursorX"] as? Int), cursorY: try #require(o["cursorY"] as? Int),
                            width: try #require(o["width"] as? Int), command: try #require(o["command"] as? String),
+                           runtime: try #require(RuntimeKind(rawValue: o["runtime"] as? String ?? "custom")),
                            expect: try #require(o["expect"] as? String),
                            capture: try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8))
         }
     }
 
-    func classify(_ f: Fixture, runtime: RuntimeKind = .custom) -> InputLineState {
-        let shapes = InputLineReader.shapes(for: .of(runtime), command: f.command)
+    func classify(_ f: Fixture, runtime: RuntimeKind? = nil) -> InputLineState {
+        let shapes = InputLineReader.shapes(for: .of(runtime ?? f.runtime), command: f.command)
         return InputLineReader(shapes: shapes).classify(Screen.parse(f.capture), cursorX: f.cursorX, cursorY: f.cursorY, width: f.width).state
     }
 
@@ -74,9 +76,40 @@ struct InputLineTests {
         }
     }
 
+    @Test("codex's own adapter reads codex's screens: empty composer with its dim placeholder, drafts (wrapped, multi-line, typed while it works)")
+    func codexAdapter() throws {
+        let codex = try Self.fixtures().filter { $0.file.hasPrefix("codex-") }
+        #expect(codex.count == 8)
+        for f in codex {
+            let state = classify(f, runtime: .codex)
+            switch f.expect {
+            case "empty": #expect(state == .empty(shape: "codex"), "\(f.file): \(state)")
+            default: #expect(state == .draft(shape: "codex", text: String(f.expect.dropFirst("draft:".count))), "\(f.file): \(state)")
+            }
+        }
+        let empty = try #require(codex.first { $0.file == "codex-empty.ansi" })
+        let row = Screen.parse(empty.capture).rows[empty.cursorY]
+        #expect(row.text == "› Ask Codex to do anything" && row.typedText == "› ", "the placeholder is dim: ghost, not a draft")
+        // The same screens through the generic line prompt (a custom runtime running codex): the
+        // one-line ones read alike, but wrapped and multi-line drafts need the continuation rows.
+        let wrapped = try #require(codex.first { $0.file == "codex-draft-wrapped.ansi" })
+        #expect(classify(wrapped, runtime: .custom) == .noPrompt)
+    }
+
+    @Test("codex: the composer is on the alternate screen; its line is cleared with C-k and C-u, never C-c")
+    func codexKeys() {
+        let adapter = RuntimeAdapter.of(.codex)
+        #expect(adapter.usesAlternateScreen && adapter.inputShapes.map(\.name) == ["codex"])
+        let keys = InputShape.codex.clearKeys
+        #expect(Set(keys) == ["C-k", "C-u"] && keys.firstIndex(of: "C-u")! > keys.lastIndex(of: "C-k")!)
+        #expect(InputShape.codex.bracketedPaste && InputShape.codex.editor.continuesOnRows)
+        #expect(InputLineReader.shapes(for: adapter, command: "codex").map(\.name) == ["codex"])
+        #expect(InputLineReader.shapes(for: adapter, command: "bash").isEmpty, "a shell in codex's pane is not codex's composer")
+    }
+
     @Test("runtimes whose input box was never captured have no shape: send refuses rather than guess")
     func noGuessing() {
-        for kind in [RuntimeKind.claude, .codex, .pi, .opencode] {
+        for kind in [RuntimeKind.claude, .pi, .opencode] {
             #expect(RuntimeAdapter.of(kind).inputShapes.isEmpty, "\(kind)")
         }
     }

@@ -59,7 +59,7 @@ public struct InputLineReader: Sendable {
                 }
                 return parts.reversed().joined(separator: "\n")
             }
-            if let c = shape.continuationLength(in: text), shape.editor == .promptToolkit {
+            if let c = shape.continuationLength(in: text), shape.editor.continuesOnRows {
                 parts.append(String(cells.dropFirst(c).filter { !$0.ghost }.map(\.character)))
             } else if row > 0, screen.rows[row - 1].cells.count >= width {
                 parts.append(String(cells.filter { !$0.ghost }.map(\.character)))

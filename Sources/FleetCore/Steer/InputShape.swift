@@ -11,6 +11,12 @@ public struct InputShape: Sendable {
         case readline
         /// prompt_toolkit (ipython, aider): a multi-line buffer; Enter may add a line instead of submitting.
         case promptToolkit
+        /// A full-screen program's own text area (Codex's composer): a multi-line buffer it draws
+        /// and wraps itself, continuation rows indented; Enter submits, a bracketed paste keeps newlines.
+        case textArea
+
+        /// The buffer spans rows that start with the shape's continuation prefix (lines and wraps).
+        public var continuesOnRows: Bool { self == .promptToolkit || self == .textArea }
     }
 
     public var name: String
@@ -92,6 +98,26 @@ public struct InputShape: Sendable {
     public static let aider = InputShape(
         name: "aider", prompt: "> ?", editor: .promptToolkit, bracketedPaste: true, clearKeys: ["C-e", "C-u"],
         commands: ["aider", "python", "python3"])
+
+    /// Codex CLI 0.163 (its own Rust TUI, on the alternate screen), captured here from the real
+    /// program: the composer row starts with a bold `›` and a space; an empty composer shows a
+    /// dim placeholder ("Ask Codex to do anything", ghost text); wrapped and continued rows of a
+    /// draft are indented two spaces; the composer stays on screen, empty or with a draft, while
+    /// a turn runs. Enter submits (while a turn runs it queues the message for that turn); a
+    /// bracketed paste keeps its newlines. C-u kills back to the start of the line, and at a
+    /// line's start the newline before it; C-k forward likewise: enough of both empty a draft
+    /// wherever the cursor is, and do nothing to an empty composer. Not C-c: it does empty the
+    /// composer, but on an empty one it interrupts a running turn (or offers to quit), so a
+    /// draft submitted just before the key would cost the agent its turn.
+    /// tmux names its pane command `codex` (the native binary); `node` is npm's launcher.
+    public static let codex = InputShape(
+        name: "codex", prompt: "› ?", continuation: "  ", editor: .textArea, bracketedPaste: true,
+        clearKeys: Array(repeating: "C-k", count: codexClearPresses) + Array(repeating: "C-u", count: codexClearPresses),
+        commands: ["codex", "node"])
+
+    /// Each press of C-k or C-u removes one line's text or one newline: this many of each empty a
+    /// draft of up to 16 lines.
+    static let codexClearPresses = 32
 
     /// A line-reading program with a short prompt ending in `>`, `:`, `?`, `»`, `❯` or `›`
     /// (Python's `input("> ")`, a `read -p`): the kernel edits the line; no bracketed paste.
