@@ -103,6 +103,8 @@ struct InputLineTests {
         let keys = InputShape.codex.clearKeys
         #expect(Set(keys) == ["C-k", "C-u"] && keys.firstIndex(of: "C-u")! > keys.lastIndex(of: "C-k")!)
         #expect(InputShape.codex.bracketedPaste && InputShape.codex.editor.continuesOnRows)
+        #expect(InputShape.codex.submitPause >= .milliseconds(120), "past codex's paste-burst window before Enter")
+        #expect(InputShape.aider.submitPause == .zero && InputShape.shell.submitPause == .zero)
         #expect(InputLineReader.shapes(for: adapter, command: "codex").map(\.name) == ["codex"])
         #expect(InputLineReader.shapes(for: adapter, command: "bash").isEmpty, "a shell in codex's pane is not codex's composer")
     }

@@ -32,12 +32,15 @@ public struct InputShape: Sendable {
     public var clearKeys: [String]
     /// `pane_current_command` values this shape applies to; `nil`: any (a fallback).
     public var commands: Set<String>?
+    /// How long to wait after the typed text shows before pressing Enter: a program that takes
+    /// fast typing for an unbracketed paste turns an Enter that follows it at once into a newline.
+    public var submitPause: Duration
 
     let promptRegex: NSRegularExpression
     let continuationRegex: NSRegularExpression?
 
     public init(name: String, prompt: String, continuation: String? = nil, editor: Editor, bracketedPaste: Bool,
-                clearKeys: [String], commands: Set<String>?) {
+                clearKeys: [String], commands: Set<String>?, submitPause: Duration = .zero) {
         self.name = name
         self.prompt = prompt
         self.continuation = continuation
@@ -45,6 +48,7 @@ public struct InputShape: Sendable {
         self.bracketedPaste = bracketedPaste
         self.clearKeys = clearKeys
         self.commands = commands
+        self.submitPause = submitPause
         // The patterns are constants of this file; a bad one is a programming error.
         promptRegex = try! NSRegularExpression(pattern: "^(?:" + prompt + ")")
         continuationRegex = continuation.map { try! NSRegularExpression(pattern: "^(?:" + $0 + ")") }
@@ -109,11 +113,16 @@ public struct InputShape: Sendable {
     /// wherever the cursor is, and do nothing to an empty composer. Not C-c: it does empty the
     /// composer, but on an empty one it interrupts a running turn (or offers to quit), so a
     /// draft submitted just before the key would cost the agent its turn.
+    /// Codex takes fast unbracketed typing (`send-keys -l`) for a paste: an Enter 0-10 ms after the
+    /// keys became a newline in the draft, 30 ms and later submitted (measured). `agent send`
+    /// presses Enter only once the text shows, which was late enough in the tests; the pause
+    /// covers the 120 ms window that codex's paste-burst code has used. A bracketed paste of
+    /// more than 1000 characters shows as `[Pasted Content N chars]`, not as its text.
     /// tmux names its pane command `codex` (the native binary); `node` is npm's launcher.
     public static let codex = InputShape(
         name: "codex", prompt: "› ?", continuation: "  ", editor: .textArea, bracketedPaste: true,
         clearKeys: Array(repeating: "C-k", count: codexClearPresses) + Array(repeating: "C-u", count: codexClearPresses),
-        commands: ["codex", "node"])
+        commands: ["codex", "node"], submitPause: .milliseconds(150))
 
     /// Each press of C-k or C-u removes one line's text or one newline: this many of each empty a
     /// draft of up to 16 lines.

@@ -131,6 +131,7 @@ public struct Sender: Sendable {
         }
 
         // 3. Submit.
+        if let pause = shape?.submitPause, pause > .zero { try await Task.sleep(for: pause) }
         try await tmux.pressKeys(paneId: snapshot.paneId, ["Enter"])
         guard options.verify else {
             return outcome(nil, typed: true, submitted: true, shape: shape, cleared: cleared, "submitted; not verified (use --verify)")
