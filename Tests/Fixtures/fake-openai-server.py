@@ -18,7 +18,8 @@ integration tests run the real programs against this server instead of a paid AP
                                  response.output_text.delta, response.output_item.done,
                                  response.completed), or one response object without "stream".
 - --log FILE appends one JSON line per model request: {"model", "stream", "last_user"} (for a
-  Responses request also "api": "responses"; last_user is the text of its last user message).
+  Responses request also "api": "responses" and "effort", its reasoning effort; last_user is the
+  text of its last user message).
 - Other paths answer 404 and are logged as {"unknown": "<method> <path>"}.
 - Stops by itself after --lifetime seconds (default 300), after --max-requests model requests
   (default 200), or as soon as the process that started it is gone.
@@ -160,8 +161,9 @@ class Handler(BaseHTTPRequestHandler):
     def answer_responses(self, request):
         """POST /v1/responses: one assistant message, streamed as Responses API events."""
         count = self.count()
+        reasoning = request.get("reasoning") if isinstance(request.get("reasoning"), dict) else {}
         log_entry({"api": "responses", "model": request.get("model"), "stream": bool(request.get("stream")),
-                   "last_user": last_user_input_text(request.get("input"))})
+                   "effort": reasoning.get("effort"), "last_user": last_user_input_text(request.get("input"))})
         time.sleep(ARGS.delay)
         response_id = "resp_fake_%d" % count
         item_id = "msg_fake_%d" % count

@@ -53,9 +53,12 @@ final class FakeOpenAIServer: @unchecked Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     /// The last user message of each chat request so far.
-    var userMessages: [String] {
+    var userMessages: [String] { requests.compactMap { $0["last_user"] as? String } }
+
+    /// Every line of the request log so far (model requests, and unknown paths asked for).
+    var requests: [[String: Any]] {
         (FileIO.readSmall(log, limit: 1 << 22) ?? "").split(separator: "\n").compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["last_user"] as? String
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
     }
 }
@@ -86,6 +89,40 @@ enum AiderInstall {
             FileHandle.standardError.write(Data("\n\(reason)\n".utf8))
             return reason
         }
+    }()
+}
+
+/// The real Codex CLI, from OpenAI's `openai-codex-cli-bin` wheel that `scripts/setup-runtimes`
+/// installs (a static binary; the npm registry is not reachable here).
+enum CodexInstall {
+    static let version = "0.163.0"
+
+    static var root: String {
+        ProcessInfo.processInfo.environment["MOSAIC_TEST_RUNTIMES"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "\(ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory())/.cache/mosaic-test/runtimes"
+    }
+
+    static var directory: String { root + "/openai-codex-cli-bin-\(version)" }
+    static var binDirectory: String { directory + "/bin" }
+
+    /// Installs codex if it is missing (once per test run); why it could not be, if it could not.
+    static let problem: String? = {
+        func installed() -> Bool {
+            FileManager.default.isExecutableFile(atPath: binDirectory + "/codex")
+                && FileManager.default.fileExists(atPath: directory + "/.mosaic-complete")
+        }
+        if installed() { return nil }
+        let setup = Invocation(Repository.root + "/scripts/setup-runtimes", [], timeout: .seconds(900))
+        let reason: String
+        do {
+            let result = try SpawnRunner.runBlocking(setup)
+            if result.status == 0, installed() { return nil }
+            reason = "CODEX TESTS SKIPPED: scripts/setup-runtimes failed (exit \(result.status)): \(result.stderr.suffix(400))"
+        } catch {
+            reason = "CODEX TESTS SKIPPED: scripts/setup-runtimes could not run: \(error)"
+        }
+        FileHandle.standardError.write(Data("\n\(reason)\n".utf8))
+        return reason
     }()
 }
 
