@@ -95,7 +95,7 @@ struct CodexTests {
         try #require(try JSONSerialization.jsonObject(with: result.standardOutput) as? [String: Any], "\(result.stdout) \(result.stderr)")
     }
 
-    @Test("up: codex runs as the pane's process, healthy through its sidecar; -m and the effort reach the model; notify says waiting for input after a turn; ps shows runtime, model, effort; down leaves nothing")
+    @Test("up: codex runs as the pane's process, healthy through its sidecar; -m and the effort reach the model; busy from its title while it works, waiting for input after a turn (notify) and after an interrupted one (title); ps shows runtime, model, effort; down leaves nothing")
     func upNotifyDown() async throws {
         let server = try FakeOpenAIServer(delay: 2)
         let fleet = try fleet(server)
@@ -119,11 +119,15 @@ struct CodexTests {
         try await fleet.waitUntil("the message reached the model", timeout: .seconds(30)) {
             server.userMessages.contains("Say hello in one word.")
         }
+        // Busy comes from the pane title's spinner, which the sidecar follows (the fake server
+        // answers after 2 s): notify has no start-of-turn event.
+        try await fleet.waitUntil("busy while codex works", timeout: .seconds(15)) { try await fleet.runtimeRow("coder")?.state == "busy" }
+        #expect(RuntimeStateStore(directory: fleet.paths.runDirectory).read("coder")?.event == "codex:title-working")
         let request = try #require(server.requests.first { $0["last_user"] as? String == "Say hello in one word." })
         #expect(request["api"] as? String == "responses" && request["stream"] as? Bool == true)
         #expect(request["model"] as? String == "fake-model" && request["effort"] as? String == "low", "-m and model_reasoning_effort: \(request)")
         try await waitForReply(fleet, after: "Say hello in one word.")
-        // Only notify reports state for codex: agent-turn-complete after each turn.
+        // notify: agent-turn-complete after each finished turn.
         try await fleet.waitUntil("waiting for input after the turn (notify)", timeout: .seconds(30)) {
             let row = try await fleet.runtimeRow("coder")
             return row?.state == "waiting" && row?.waitingFor == "input"
@@ -132,6 +136,18 @@ struct CodexTests {
         let table = try await fleet.mosaic(["fleet", "ps"]).stdout
         #expect(table.contains("fake-model/low") && table.contains("waiting/input"), "\(table)")
         #expect(!server.requests.contains { $0["unknown"] != nil }, "codex asked the server for nothing else: \(server.requests)")
+
+        // An interrupted turn (Esc) ends without notify: the title's spinner stopping says it.
+        try await typeAndSubmit(fleet, "This turn gets interrupted.")
+        try await fleet.waitUntil("busy again", timeout: .seconds(15)) { try await fleet.runtimeRow("coder")?.state == "busy" }
+        try await fleet.tmux.run(["send-keys", "-t", "=coder:", "Escape"])
+        try await fleet.waitUntil("codex says the turn was interrupted", timeout: .seconds(15)) {
+            try await fleet.screen("coder").contains("interrupted")
+        }
+        try await fleet.waitUntil("waiting for input after the interrupted turn", timeout: .seconds(15)) {
+            let row = try await fleet.runtimeRow("coder")
+            return row?.state == "waiting" && row?.waitingFor == "input"
+        }
 
         let pid = try #require(row.panePid)
         let down = try await fleet.mosaic(["fleet", "down"])

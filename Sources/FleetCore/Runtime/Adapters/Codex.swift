@@ -33,6 +33,19 @@ public struct CodexIntegration: RuntimeIntegration {
         }
     }
 
+    /// Codex's terminal title, read from the agent's pane: the sidecar runs in the pane's
+    /// environment, which names the tmux socket (MOSAIC_TMUX_SOCKET) and the pane (TMUX_PANE).
+    public func eventSources(files: AgentRuntimeFiles, environment: [String: String]) -> [any RuntimeEventSource] {
+        guard let name = environment["MOSAIC_TMUX_SOCKET"], let socket = try? TmuxSocket(name),
+              let pane = environment["TMUX_PANE"], pane.hasPrefix("%") else { return [] }
+        let title = Tmux(socket: socket, configFile: nil, runner: SpawnRunner(), timeout: .seconds(2))
+            .invocation(["display-message", "-p", "-t", pane, "#{pane_title}"])
+        return [CodexTitleWatch(states: RuntimeStateStore(directory: files.runDirectory), agent: files.agent) {
+            guard let result = try? SpawnRunner.runBlocking(title), result.status == 0 else { return nil }
+            return result.stdout.trimmingCharacters(in: .newlines)
+        }]
+    }
+
     /// A TOML basic string: `-c` values are parsed as TOML.
     static func tomlString(_ value: String) -> String {
         var out = "\""
@@ -52,5 +65,66 @@ public struct CodexIntegration: RuntimeIntegration {
             }
         }
         return out + "\""
+    }
+}
+
+/// Follows the terminal title codex sets (OSC 0), which tmux keeps as the pane's title: by
+/// default codex puts its `activity` item first, a braille spinner frame while a turn runs
+/// (measured, 0.163: `⠴ ⠴ | work` busy, `work` idle, `work` being the project's name). This is
+/// codex's only signal of a turn's start that needs no trusted hooks. Read every `every`, one
+/// `tmux display-message` each time.
+/// - A spinner → busy, also when another report said otherwise meanwhile (a late notify).
+/// - `Action Required` (codex shows `[ ! ] Action Required` while an approval or question waits:
+///   from its source, not measured here) → waiting for approval.
+/// - Anything else after one of those → the turn is over: waiting for input (notify says so too,
+///   but not after an interrupted turn).
+/// A user config whose `tui.terminal_title` leaves out `activity` (or `spinner`), or that turns
+/// animations off, leaves no spinner: then only notify reports, as before.
+public final class CodexTitleWatch: RuntimeEventSource {
+    enum Activity: Equatable { case working, actionRequired, idle }
+
+    let states: RuntimeStateStore
+    let agent: String
+    let read: () -> String?
+    let every: Duration
+    private let clock = ContinuousClock()
+    private var next: ContinuousClock.Instant
+    private var last: Activity?
+    private var unreadable = false
+
+    public init(states: RuntimeStateStore, agent: String, every: Duration = .milliseconds(250), read: @escaping () -> String?) {
+        self.states = states
+        self.agent = agent
+        self.every = every
+        self.read = read
+        next = clock.now
+    }
+
+    static func activity(_ title: String) -> Activity {
+        if let first = title.unicodeScalars.first, (0x2800...0x28FF).contains(first.value) { return .working }
+        return title.contains("Action Required") ? .actionRequired : .idle
+    }
+
+    public func poll() -> EventPoll {
+        guard clock.now >= next else { return EventPoll() }
+        next = clock.now + every
+        guard let title = read() else {
+            defer { unreadable = true }
+            return unreadable ? EventPoll() : EventPoll(problems: ["cannot read codex's pane title from tmux"])
+        }
+        unreadable = false
+        let now = Self.activity(title)
+        defer { last = now }
+        let status = states.read(agent)
+        switch now {
+        case .working:
+            return status?.status == .busy ? EventPoll() : EventPoll(updates: [.busy("codex:title-working")])
+        case .actionRequired:
+            return last == .actionRequired && status?.waitingFor == .approval ? EventPoll()
+                : EventPoll(updates: [.waiting("codex:title-action-required", for: .approval)])
+        case .idle:
+            guard let last, last != .idle else { return EventPoll() }
+            return EventPoll(updates: [.waiting("codex:title-idle", for: .input)])
+        }
     }
 }
