@@ -1,17 +1,33 @@
 import Foundation
 
-/// OpenAI Codex CLI (`codex`).
+/// OpenAI Codex CLI (`codex`). Measured with codex-cli 0.163.0, the static binary of OpenAI's
+/// `openai-codex-cli-bin` wheel, in tmux 3.3a against a fake Responses API (see CodexTests).
 ///
 /// Launch: `codex -c 'notify=["<mosaic>", "agent", "hook", …, "codex", "notify"]'
 /// [-m M] [-c model_reasoning_effort="E"]`. A `-c` override holds for this launch only; it
 /// replaces a `notify` the user configured for the same launch (their config file is untouched).
+/// `-m` and the effort reach the model request (`model`, `reasoning.effort`) and show in codex's
+/// footer (`fake-model low`). Any `-c` also keeps codex in the pane's own process: it warns at
+/// startup "Running without the shared background server: command-line configuration overrides
+/// … requires embedded mode" instead of using its shared app-server daemon.
 ///
-/// State, from `notify`: Codex runs the program after each turn with one JSON argument appended,
-/// `{"type":"agent-turn-complete","thread-id":…,"turn-id":…,"cwd":…,"input-messages":[…],
-/// "last-assistant-message":…}` → waiting for input. Codex's notify has no event for the start
-/// of a turn, so busy is not reported: a codex agent reads `waiting` from the end of one turn
-/// until the end of the next. (Its lifecycle hooks could say more, but hooks passed with `-c`
-/// run only once trusted, so mosaic does not rely on them.)
+/// Process: `/proc/<pid>/comm` and tmux's `pane_current_command` are both `codex` (the wheel's
+/// `bin/codex` is a symlink to a binary itself named `codex`); npm's launcher runs as `node`.
+/// Its TUI runs on the alternate screen; its composer is `InputShape.codex`. `/new` starts a new
+/// chat (the reset command).
+///
+/// State:
+/// - `notify`: codex runs the program with one JSON argument appended after each finished turn,
+///   `{"type":"agent-turn-complete","thread-id":…,"turn-id":…,"cwd":…,"client":"codex-tui",
+///   "input-messages":[…],"last-assistant-message":…}` → waiting for input. It is the only type
+///   notify carries ("approval-requested" is a type of the TUI's own desktop notifications, which
+///   go to the terminal, not to notify). Codex also names a new conversation with a model turn of
+///   its own, on a thread of its own, which ends with a notify call too; an interrupted turn (Esc)
+///   ends with none.
+/// - The terminal title (`CodexTitleWatch`, which the sidecar runs): codex's default title starts
+///   with a spinner while a turn runs → busy; its end → waiting for input. Notify has no
+///   start-of-turn event, and codex's lifecycle hooks run only once trusted (or with
+///   `--dangerously-bypass-hook-trust`), so mosaic does not rely on them.
 public struct CodexIntegration: RuntimeIntegration {
     public var kind: RuntimeKind { .codex }
     public var payloadSource: HookPayloadSource { .lastArgument }
@@ -27,8 +43,6 @@ public struct CodexIntegration: RuntimeIntegration {
     public func update(event: String, payload: HookPayload) -> StatusUpdate? {
         switch payload.string("type") {
         case "agent-turn-complete"?: return .waiting("codex:agent-turn-complete", for: .input)
-        // Sent by some Codex versions when a command needs approval.
-        case "approval-requested"?: return .waiting("codex:approval-requested", for: .approval)
         default: return nil
         }
     }
