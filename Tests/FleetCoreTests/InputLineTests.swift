@@ -79,7 +79,7 @@ struct InputLineTests {
     @Test("codex's own adapter reads codex's screens: empty composer with its dim placeholder, drafts (wrapped, multi-line, typed while it works)")
     func codexAdapter() throws {
         let codex = try Self.fixtures().filter { $0.file.hasPrefix("codex-") }
-        #expect(codex.count == 8)
+        #expect(codex.count == 9)
         for f in codex {
             let state = classify(f, runtime: .codex)
             switch f.expect {
@@ -107,6 +107,19 @@ struct InputLineTests {
         #expect(InputShape.aider.submitPause == .zero && InputShape.shell.submitPause == .zero)
         #expect(InputLineReader.shapes(for: adapter, command: "codex").map(\.name) == ["codex"])
         #expect(InputLineReader.shapes(for: adapter, command: "bash").isEmpty, "a shell in codex's pane is not codex's composer")
+    }
+
+    @Test("codex shows a paste of more than 1000 characters as a placeholder: it stands for the message only at the message's length")
+    func codexPastePlaceholder() throws {
+        let f = try #require(try Self.fixtures().first { $0.file == "codex-draft-paste-placeholder.ansi" })
+        guard case .draft(_, let shown) = classify(f) else { Issue.record("expected a draft"); return }
+        // What was pasted: `word0 word1 … word199`, 1489 characters.
+        let pasted = (0..<200).map { "word\($0)" }.joined(separator: " ")
+        #expect(pasted.count == 1489)
+        #expect(InputShape.codex.showsPastePlaceholder(shown, for: pasted))
+        #expect(!InputShape.codex.showsPastePlaceholder(shown, for: pasted + "!"), "another length: someone else's paste")
+        #expect(!InputShape.codex.showsPastePlaceholder("x " + shown, for: pasted), "the placeholder alone, nothing typed around it")
+        #expect(!InputShape.aider.showsPastePlaceholder(shown, for: pasted), "only codex has one")
     }
 
     @Test("runtimes whose input box was never captured have no shape: send refuses rather than guess")

@@ -189,6 +189,18 @@ struct CodexTests {
         try await waitForReply(fleet, after: "second line")
         try await waitForComposer(fleet)
 
+        // 2b. Long: codex shows a paste of more than 1000 characters as `[Pasted Content N chars]`;
+        // send takes it for the message at that length, and Enter sends the text itself.
+        let long = (0..<200).map { "word\($0)" }.joined(separator: " ")
+        let big = try await fleet.mosaic(["agent", "send", "coder", "-m", long, "--verify", "--json"])
+        let b = try json(big)
+        #expect(big.status == 0 && b["verdict"] as? String == "accepted" && b["delivery"] as? String == "paste", "\(b)")
+        try await fleet.waitUntil("the long message reached the model whole", timeout: .seconds(30)) {
+            server.userMessages.contains { $0.hasSuffix("] " + long) }
+        }
+        try await waitForReply(fleet, after: "word199")
+        try await waitForComposer(fleet)
+
         // 3. An operator's draft: refused, typed nothing, left as it was.
         try await fleet.tmux.run(["send-keys", "-t", "=coder:", "-l", "operator half-typed"])
         try await fleet.waitUntil("the operator's draft shows") { try await fleet.screen("coder").contains("› operator half-typed") }

@@ -35,12 +35,16 @@ public struct InputShape: Sendable {
     /// How long to wait after the typed text shows before pressing Enter: a program that takes
     /// fast typing for an unbracketed paste turns an Enter that follows it at once into a newline.
     public var submitPause: Duration
+    /// Anchored pattern for what the program shows instead of a long paste, its one capture group
+    /// the pasted text's length in Unicode scalars (codex: `[Pasted Content 1489 chars]`).
+    public var pastePlaceholder: String?
 
     let promptRegex: NSRegularExpression
     let continuationRegex: NSRegularExpression?
+    let placeholderRegex: NSRegularExpression?
 
     public init(name: String, prompt: String, continuation: String? = nil, editor: Editor, bracketedPaste: Bool,
-                clearKeys: [String], commands: Set<String>?, submitPause: Duration = .zero) {
+                clearKeys: [String], commands: Set<String>?, submitPause: Duration = .zero, pastePlaceholder: String? = nil) {
         self.name = name
         self.prompt = prompt
         self.continuation = continuation
@@ -49,9 +53,11 @@ public struct InputShape: Sendable {
         self.clearKeys = clearKeys
         self.commands = commands
         self.submitPause = submitPause
+        self.pastePlaceholder = pastePlaceholder
         // The patterns are constants of this file; a bad one is a programming error.
         promptRegex = try! NSRegularExpression(pattern: "^(?:" + prompt + ")")
         continuationRegex = continuation.map { try! NSRegularExpression(pattern: "^(?:" + $0 + ")") }
+        placeholderRegex = pastePlaceholder.map { try! NSRegularExpression(pattern: "^(?:" + $0 + ")$") }
     }
 
     /// Length (in characters) of the prompt at the start of `text`, if the row starts with one.
@@ -63,6 +69,16 @@ public struct InputShape: Sendable {
         let ns = text as NSString
         guard let m = regex.firstMatch(in: text, range: NSRange(location: 0, length: ns.length)) else { return nil }
         return ns.substring(with: m.range).count
+    }
+
+    /// Whether an input line holding `shown` holds `message` as the program's placeholder for a
+    /// long paste (the placeholder and the message's length agree).
+    public func showsPastePlaceholder(_ shown: String, for message: String) -> Bool {
+        guard let placeholderRegex else { return false }
+        let ns = shown as NSString
+        guard let m = placeholderRegex.firstMatch(in: shown, range: NSRange(location: 0, length: ns.length)), m.numberOfRanges > 1,
+              let count = Int(ns.substring(with: m.range(at: 1))) else { return false }
+        return count == message.unicodeScalars.count
     }
 
     /// Whether this shape applies to a pane whose foreground command is `command`.
@@ -117,12 +133,13 @@ public struct InputShape: Sendable {
     /// keys became a newline in the draft, 30 ms and later submitted (measured). `agent send`
     /// presses Enter only once the text shows, which was late enough in the tests; the pause
     /// covers the 120 ms window that codex's paste-burst code has used. A bracketed paste of
-    /// more than 1000 characters shows as `[Pasted Content N chars]`, not as its text.
+    /// more than 1000 characters shows as `[Pasted Content N chars]` (N counted in characters), not
+    /// as its text; Enter sends the text.
     /// tmux names its pane command `codex` (the native binary); `node` is npm's launcher.
     public static let codex = InputShape(
         name: "codex", prompt: "› ?", continuation: "  ", editor: .textArea, bracketedPaste: true,
         clearKeys: Array(repeating: "C-k", count: codexClearPresses) + Array(repeating: "C-u", count: codexClearPresses),
-        commands: ["codex", "node"], submitPause: .milliseconds(150))
+        commands: ["codex", "node"], submitPause: .milliseconds(150), pastePlaceholder: "\\[Pasted Content ([0-9]+) chars\\]")
 
     /// Each press of C-k or C-u removes one line's text or one newline: this many of each empty a
     /// draft of up to 16 lines.

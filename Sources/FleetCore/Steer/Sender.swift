@@ -115,7 +115,7 @@ public struct Sender: Sendable {
                 typed = try await tmux.snapshot(agent: agent)
                 let screen = typed.screen
                 let state = reader.classify(screen, cursorX: typed.cursorX, cursorY: typed.cursorY, width: typed.width).state
-                if TypedEcho.matches(state, message: wire) { break }
+                if TypedEcho.matches(state, message: wire) || Self.placeholder(state, shape: shape, wire: wire) { break }
                 if state == .noPrompt, TypedEcho.endsAtCursor(screen, cursorX: typed.cursorX, cursorY: typed.cursorY, message: wire) { break }
                 guard clock.now < echoDeadline else {
                     return outcome(options.verify ? .draft : nil, typed: true, shape: shape, cleared: cleared,
@@ -199,11 +199,17 @@ public struct Sender: Sendable {
     static func sitting(_ snap: PaneSnapshot, shape: InputShape, wire: String) -> (stillThere: Bool, otherDraft: Bool) {
         let screen = snap.screen
         let state = InputLineReader(shapes: [shape]).classify(screen, cursorX: snap.cursorX, cursorY: snap.cursorY, width: snap.width).state
-        if TypedEcho.matches(state, message: wire) { return (true, false) }
+        if TypedEcho.matches(state, message: wire) || placeholder(state, shape: shape, wire: wire) { return (true, false) }
         if state == .noPrompt, TypedEcho.endsAtCursor(screen, cursorX: snap.cursorX, cursorY: snap.cursorY, message: wire) {
             return (true, false)
         }
         return (false, state.isDraft)
+    }
+
+    /// The input line holds only the program's placeholder for a paste of the message's length.
+    static func placeholder(_ state: InputLineState, shape: InputShape, wire: String) -> Bool {
+        guard case .draft(_, let text) = state else { return false }
+        return shape.showsPastePlaceholder(text, for: wire)
     }
 
     static func changed(_ a: PaneSnapshot, _ b: PaneSnapshot) -> Bool {
