@@ -97,7 +97,7 @@ struct CodexTests {
 
     @Test("up: codex runs as the pane's process, healthy through its sidecar; -m and the effort reach the model; busy from its title while it works, waiting for input after a turn (notify) and after an interrupted one (title); ps shows runtime, model, effort; down leaves nothing")
     func upNotifyDown() async throws {
-        let server = try FakeOpenAIServer(delay: 2)
+        let server = try FakeOpenAIServer(delay: 3)
         let fleet = try fleet(server)
         let up = try await fleet.mosaic(["fleet", "up"])
         #expect(up.status == 0, "\(up.stdout) \(up.stderr)")
@@ -120,8 +120,9 @@ struct CodexTests {
             server.userMessages.contains("Say hello in one word.")
         }
         // Busy comes from the pane title's spinner, which the sidecar follows (the fake server
-        // answers after 2 s): notify has no start-of-turn event.
-        try await fleet.waitUntil("busy while codex works", timeout: .seconds(15)) { try await fleet.runtimeRow("coder")?.state == "busy" }
+        // answers after 3 s): notify has no start-of-turn event.
+        // The heartbeat file is polled, not `fleet ps`: on a loaded machine one ps may outlast the turn.
+        try await fleet.waitUntil("busy while codex works", timeout: .seconds(15)) { fleet.store.read("coder")?.status == "busy" }
         #expect(RuntimeStateStore(directory: fleet.paths.runDirectory).read("coder")?.event == "codex:title-working")
         let request = try #require(server.requests.first { $0["last_user"] as? String == "Say hello in one word." })
         #expect(request["api"] as? String == "responses" && request["stream"] as? Bool == true)
@@ -139,7 +140,7 @@ struct CodexTests {
 
         // An interrupted turn (Esc) ends without notify: the title's spinner stopping says it.
         try await typeAndSubmit(fleet, "This turn gets interrupted.")
-        try await fleet.waitUntil("busy again", timeout: .seconds(15)) { try await fleet.runtimeRow("coder")?.state == "busy" }
+        try await fleet.waitUntil("busy again", timeout: .seconds(15)) { fleet.store.read("coder")?.status == "busy" }
         try await fleet.tmux.run(["send-keys", "-t", "=coder:", "Escape"])
         try await fleet.waitUntil("codex says the turn was interrupted", timeout: .seconds(15)) {
             try await fleet.screen("coder").contains("interrupted")
