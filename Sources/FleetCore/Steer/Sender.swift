@@ -46,6 +46,7 @@ public struct Sender: Sendable {
 
         // 1. The prompt, empty.
         var cleared: String?
+        var clearDeadline: ContinuousClock.Instant?
         var copyModeCancels = 0
         var confirmedDraft = false
         var lastWhy = ""
@@ -86,10 +87,16 @@ public struct Sender: Sendable {
                         + "nothing typed (--force clears it first)")
                 }
                 guard cleared == nil else {
+                    // The program may still be working through the keys (a busy machine, many keys).
+                    if let clearDeadline, clock.now < clearDeadline {
+                        try await Task.sleep(for: options.screenPoll)
+                        continue
+                    }
                     return outcome(.draft, shape: found, cleared: cleared, "the input line still holds text after clearing it; nothing typed")
                 }
                 cleared = text
                 try await tmux.pressKeys(paneId: s.paneId, found.clearKeys)
+                clearDeadline = clock.now + options.echoTimeout
                 try await Task.sleep(for: options.screenPoll)
             case .notReady(let why):
                 lastWhy = why
