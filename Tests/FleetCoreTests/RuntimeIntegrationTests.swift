@@ -208,10 +208,16 @@ struct HookPayloadTests {
         #expect(try step().isEmpty, "still working: no new report")
         #expect(try step() == [.waiting("codex:title-idle", for: .input)])
         #expect(try step().isEmpty)
-        // A report from elsewhere (a late notify) while the spinner turns is corrected.
+        // A new turn: the spinner again.
         titles = ["\u{2834} \u{2834} | work"]
         #expect(try step() == [.busy("codex:title-working")])
+        // notify at the turn's end comes a moment before the title goes idle: it stands...
         _ = try states.apply(.waiting("codex:agent-turn-complete", for: .input), for: "a1")
+        titles = ["\u{2834} \u{2834} | work"]
+        #expect(try step().isEmpty, "a fresh report is not overruled by a spinner about to stop")
+        // ...but a report that has stood a while (a late notify of codex's naming turn) while the
+        // spinner kept turning is overruled.
+        _ = try states.apply(.waiting("codex:agent-turn-complete", for: .input), for: "a1", now: Date().addingTimeInterval(-2))
         titles = ["\u{2834} \u{2834} | work"]
         #expect(try step() == [.busy("codex:title-working")])
         titles = []

@@ -87,7 +87,8 @@ public struct CodexIntegration: RuntimeIntegration {
 /// (measured, 0.163: `⠴ ⠴ | work` busy, `work` idle, `work` being the project's name). This is
 /// codex's only signal of a turn's start that needs no trusted hooks. Read every `every`, one
 /// `tmux display-message` each time.
-/// - A spinner → busy, also when another report said otherwise meanwhile (a late notify).
+/// - A spinner → busy; also when another report (a late notify of codex's conversation-naming
+///   turn) has said otherwise for `overrule` seconds while the spinner kept turning.
 /// - `Action Required` (codex shows `[ ! ] Action Required` while an approval or question waits:
 ///   from its source, not measured here) → waiting for approval.
 /// - Anything else after one of those → the turn is over: waiting for input (notify says so too,
@@ -101,20 +102,26 @@ public final class CodexTitleWatch: RuntimeEventSource {
     let agent: String
     let read: () -> String?
     let every: Duration
+    /// How old another report must be before a turning spinner overrules it.
+    let overrule: TimeInterval
     private let clock = ContinuousClock()
     private var next: ContinuousClock.Instant
     private var last: Activity?
     private var unreadable = false
 
-    public init(states: RuntimeStateStore, agent: String, every: Duration = .milliseconds(250), read: @escaping () -> String?) {
+    public init(states: RuntimeStateStore, agent: String, every: Duration = .milliseconds(250), overrule: TimeInterval = 1,
+                read: @escaping () -> String?) {
         self.states = states
         self.agent = agent
         self.every = every
+        self.overrule = overrule
         self.read = read
         next = clock.now
     }
 
-    static func activity(_ title: String) -> Activity {
+    private var busy: EventPoll { EventPoll(updates: [.busy("codex:title-working")]) }
+
+        static func activity(_ title: String) -> Activity {
         if let first = title.unicodeScalars.first, (0x2800...0x28FF).contains(first.value) { return .working }
         return title.contains("Action Required") ? .actionRequired : .idle
     }
@@ -132,7 +139,11 @@ public final class CodexTitleWatch: RuntimeEventSource {
         let status = states.read(agent)
         switch now {
         case .working:
-            return status?.status == .busy ? EventPoll() : EventPoll(updates: [.busy("codex:title-working")])
+            guard let status else { return busy }
+            if status.status == .busy { return EventPoll() }
+            // A report from elsewhere while the spinner turns: at a turn's end notify comes a moment
+            // before the title goes idle, so only a report that has stood for a while is overruled.
+            return last != .working || Date().timeIntervalSince(status.ts) >= overrule ? busy : EventPoll()
         case .actionRequired:
             return last == .actionRequired && status?.waitingFor == .approval ? EventPoll()
                 : EventPoll(updates: [.waiting("codex:title-action-required", for: .approval)])
