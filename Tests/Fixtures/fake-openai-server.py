@@ -118,7 +118,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         path = self.path.split("?")[0].rstrip("/")
         if path.endswith("/responses"):
-            self.answer_responses(request)
+            try:
+                self.answer_responses(request)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up on the answer (codex's Esc interrupts a turn): nothing to say.
+                self.close_connection = True
             return
         if not path.endswith("/chat/completions"):
             log_entry({"unknown": "POST " + self.path})

@@ -61,12 +61,16 @@ struct CodexTests {
         return String(cString: resolved)
     }
 
-    /// Codex is ready when its composer is empty at the bottom: the `›` row and the footer's
-    /// shortcut hint (a trust or login screen would show neither).
+    /// Codex is ready when its composer is empty at the bottom (the `›` row and the footer's
+    /// shortcut hint; a trust or login screen would show neither) and it has started: while it
+    /// starts, the header says "loading" and the footer has no model line, and a message
+    /// submitted then waits ("Waiting for startup") in the composer (measured: 3 s on a loaded
+    /// machine).
     func waitForComposer(_ fleet: TestFleet) async throws {
-        try await fleet.waitUntil("codex shows its empty composer", timeout: .seconds(60)) {
+        try await fleet.waitUntil("codex has started and shows its empty composer", timeout: .seconds(60)) {
             let screen = try await fleet.screen("coder")
             return screen.split(separator: "\n").contains { $0.hasPrefix("› ") } && screen.contains("? for shortcuts")
+                && screen.contains("  fake-model low · ")
         }
     }
 
@@ -134,8 +138,10 @@ struct CodexTests {
             return row?.state == "waiting" && row?.waitingFor == "input"
         }
         #expect(fleet.store.read("coder")?.status == "waiting", "the sidecar carried the state into the heartbeat")
-        let table = try await fleet.mosaic(["fleet", "ps"]).stdout
-        #expect(table.contains("fake-model/low") && table.contains("waiting/input"), "\(table)")
+        try await fleet.waitUntil("the ps table shows model/effort and waiting/input", timeout: .seconds(15)) {
+            let table = try await fleet.mosaic(["fleet", "ps"]).stdout
+            return table.contains("fake-model/low") && table.contains("waiting/input")
+        }
         #expect(!server.requests.contains { $0["unknown"] != nil }, "codex asked the server for nothing else: \(server.requests)")
 
         // An interrupted turn (Esc) ends without notify: the title's spinner stopping says it.
