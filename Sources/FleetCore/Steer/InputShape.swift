@@ -134,7 +134,9 @@ public struct InputShape: Sendable {
     /// presses Enter only once the text shows, which was late enough in the tests; the pause
     /// covers the 120 ms window that codex's paste-burst code has used. A bracketed paste of
     /// more than 1000 characters shows as `[Pasted Content N chars]` (N counted in characters), not
-    /// as its text; Enter sends the text.
+    /// as its text; Enter sends the text. While codex starts (its header says "loading", its
+    /// footer has no model line yet) the composer already shows, and Enter keeps the message in it
+    /// ("Waiting for startup") until codex has started: `send --verify` may then find it sitting.
     /// tmux names its pane command `codex` (the native binary); `node` is npm's launcher.
     public static let codex = InputShape(
         name: "codex", prompt: "› ?", continuation: "  ", editor: .textArea, bracketedPaste: true,
