@@ -95,6 +95,17 @@ struct CodexTests {
         try await fleet.tmux.run(["send-keys", "-t", "=coder:", "Enter"])
     }
 
+    /// Command lines of the live processes that name this fleet's home: codex (its notify command
+    /// names it), the sidecar, and a codex app-server daemon (it runs a copy of codex from
+    /// CODEX_HOME, which is under the home).
+    func processes(of fleet: TestFleet) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).compactMap { pid in
+            let cmdline = FileIO.readSmall("/proc/\(pid)/cmdline", limit: 65536)?.replacingOccurrences(of: "\0", with: " ") ?? ""
+            return cmdline.contains(fleet.home) ? cmdline : nil
+        }
+    }
+
     func json(_ result: ProcessResult) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: result.standardOutput) as? [String: Any], "\(result.stdout) \(result.stderr)")
     }
@@ -119,6 +130,10 @@ struct CodexTests {
         #expect(try await fleet.runtimeRow("coder", ["--probe"])?.probeAnswered == true)
 
         try await waitForComposer(fleet)
+        // Without any -c, codex 0.163 starts a shared app-server daemon (its own session; it
+        // outlives the pane). mosaic's -c notify keeps codex embedded in the pane's process.
+        #expect(!processes(of: fleet).contains { $0.contains("app-server") }, "\(processes(of: fleet))")
+        #expect(processes(of: fleet).contains { $0.contains("/bin/codex -c notify=") }, "codex itself is found: \(processes(of: fleet))")
         try await typeAndSubmit(fleet, "Say hello in one word.")
         try await fleet.waitUntil("the message reached the model", timeout: .seconds(30)) {
             server.userMessages.contains("Say hello in one word.")
@@ -161,6 +176,7 @@ struct CodexTests {
         #expect(down.status == 0, "\(down.stdout) \(down.stderr)")
         try await fleet.waitUntil("the sidecar is gone") { fleet.sidecars.isEmpty }
         try await fleet.waitUntil("codex is gone", timeout: .seconds(10)) { ProcessTable().sample(Int32(pid)).map { $0.isZombie } ?? true }
+        try await fleet.waitUntil("no process of this fleet is left", timeout: .seconds(10)) { processes(of: fleet).isEmpty }
         let left = try FileManager.default.contentsOfDirectory(atPath: fleet.paths.runDirectory)
         #expect(left.isEmpty, "run directory still holds \(left)")
     }
