@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""A small OpenAI-compatible chat server for tests: 127.0.0.1 only, bounded, stops by itself.
+"""A small OpenAI-compatible server for tests: 127.0.0.1 only, bounded, stops by itself.
 
-aider (through litellm) talks to any OpenAI-compatible endpoint, so the integration tests run
-the real aider against this server instead of a paid API.
+aider (through litellm) talks to any OpenAI-compatible chat endpoint, and the Codex CLI to any
+Responses API endpoint (a custom model provider with wire_api = "responses"), so the
+integration tests run the real programs against this server instead of a paid API.
 
   fake-openai-server.py --port-file FILE [--delay SECONDS] [--reply TEXT] [--log FILE]
                         [--lifetime SECONDS] [--max-requests N]
@@ -11,8 +12,16 @@ the real aider against this server instead of a paid API.
 - GET  /v1/models             -> one model, "fake".
 - POST /v1/chat/completions   -> waits --delay seconds (so a client is visibly busy), then answers
                                  --reply, as server-sent events when the request asks to stream.
-- --log FILE appends one JSON line per chat request: {"model", "stream", "last_user"}.
-- Stops by itself after --lifetime seconds (default 300), after --max-requests chat requests
+- POST /v1/responses          -> the same for the Responses API: after --delay, one assistant
+                                 message holding --reply, streamed as the events the Codex CLI
+                                 reads (response.created, response.output_item.added,
+                                 response.output_text.delta, response.output_item.done,
+                                 response.completed), or one response object without "stream".
+- --log FILE appends one JSON line per model request: {"model", "stream", "last_user"} (for a
+  Responses request also "api": "responses" and "effort", its reasoning effort; last_user is the
+  text of its last user message).
+- Other paths answer 404 and are logged as {"unknown": "<method> <path>"}.
+- Stops by itself after --lifetime seconds (default 300), after --max-requests model requests
   (default 200), or as soon as the process that started it is gone.
 """
 import argparse
@@ -57,6 +66,25 @@ def last_user_text(messages):
     return ""
 
 
+def last_user_input_text(items):
+    """The text of the last user message in a Responses request's `input` (a string or items)."""
+    if isinstance(items, str):
+        return items
+    for item in reversed(items or []):
+        if isinstance(item, dict) and item.get("role") == "user" and item.get("type", "message") == "message":
+            content = item.get("content")
+            if isinstance(content, list):
+                return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+            return content if isinstance(content, str) else ""
+    return ""
+
+
+def log_entry(entry):
+    if ARGS.log:
+        with LOCK, open(ARGS.log, "a", encoding="utf-8") as log:
+            log.write(json.dumps(entry) + "\n")
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -75,6 +103,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/").endswith("/models"):
             self.send_json(200, {"object": "list", "data": [{"id": "fake", "object": "model", "owned_by": "tests"}]})
         else:
+            log_entry({"unknown": "GET " + self.path})
             self.send_json(404, {"error": {"message": "not found: " + self.path}})
 
     def do_POST(self):
@@ -87,24 +116,30 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             self.send_json(400, {"error": {"message": "request body is not JSON"}})
             return
-        path = self.path.split("?", 1)[0].rstrip("/")
+        path = self.path.split("?")[0].rstrip("/")
         if path.endswith("/messages/count_tokens"):
             self.send_json(200, {"input_tokens": 1})
             return
         if path.endswith("/messages"):
-            self.anthropic_messages(request)
+            try:
+                self.answer_messages(request)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+            return
+        if path.endswith("/responses"):
+            try:
+                self.answer_responses(request)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up on the answer (codex's Esc interrupts a turn): nothing to say.
+                self.close_connection = True
             return
         if not path.endswith("/chat/completions"):
+            log_entry({"unknown": "POST " + self.path})
             self.send_json(404, {"error": {"message": "not found: " + self.path}})
             return
-        with LOCK:
-            STATE["requests"] += 1
-            count = STATE["requests"]
-        if ARGS.log:
-            entry = {"model": request.get("model"), "stream": bool(request.get("stream")),
-                     "last_user": last_user_text(request.get("messages"))}
-            with LOCK, open(ARGS.log, "a", encoding="utf-8") as log:
-                log.write(json.dumps(entry) + "\n")
+        count = self.count()
+        log_entry({"model": request.get("model"), "stream": bool(request.get("stream")),
+                   "last_user": last_user_text(request.get("messages"))})
         time.sleep(ARGS.delay)
         created = int(time.time())
         if request.get("stream"):
@@ -125,25 +160,72 @@ class Handler(BaseHTTPRequestHandler):
                                  "choices": [{"index": 0, "message": {"role": "assistant", "content": ARGS.reply},
                                               "finish_reason": "stop"}],
                                  "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+        self.stop_after(count)
+
+    def count(self):
+        with LOCK:
+            STATE["requests"] += 1
+            return STATE["requests"]
+
+    def stop_after(self, count):
         if count >= ARGS.max_requests:
             threading.Thread(target=SERVER.shutdown, daemon=True).start()
 
-    def count_request(self, request, api):
-        """Counts a model request, logs it, and waits --delay seconds: returns its number."""
-        with LOCK:
-            STATE["requests"] += 1
-            count = STATE["requests"]
-        if ARGS.log:
-            entry = {"api": api, "model": request.get("model"), "stream": bool(request.get("stream")),
-                     "last_user": last_user_text(request.get("messages"))}
-            with LOCK, open(ARGS.log, "a", encoding="utf-8") as log:
-                log.write(json.dumps(entry) + "\n")
+    def answer_responses(self, request):
+        """POST /v1/responses: one assistant message, streamed as Responses API events."""
+        count = self.count()
+        reasoning = request.get("reasoning") if isinstance(request.get("reasoning"), dict) else {}
+        log_entry({"api": "responses", "model": request.get("model"), "stream": bool(request.get("stream")),
+                   "effort": reasoning.get("effort"), "last_user": last_user_input_text(request.get("input"))})
         time.sleep(ARGS.delay)
-        return count
+        response_id = "resp_fake_%d" % count
+        item_id = "msg_fake_%d" % count
+        created = int(time.time())
+        text = {"type": "output_text", "text": ARGS.reply, "annotations": []}
+        item = {"type": "message", "id": item_id, "status": "completed", "role": "assistant", "content": [text]}
+        usage = {"input_tokens": 1, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 1,
+                 "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 2}
+        response = {"id": response_id, "object": "response", "created_at": created, "status": "completed",
+                    "model": request.get("model") or "fake", "output": [item], "usage": usage}
+        if not request.get("stream"):
+            self.send_json(200, response)
+            self.stop_after(count)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        started = dict(response, status="in_progress", output=[], usage=None)
+        events = [
+            {"type": "response.created", "response": started},
+            {"type": "response.in_progress", "response": started},
+            {"type": "response.output_item.added", "output_index": 0,
+             "item": dict(item, status="in_progress", content=[])},
+            {"type": "response.content_part.added", "item_id": item_id, "output_index": 0, "content_index": 0,
+             "part": dict(text, text="")},
+            {"type": "response.output_text.delta", "item_id": item_id, "output_index": 0, "content_index": 0,
+             "delta": ARGS.reply},
+            {"type": "response.output_text.done", "item_id": item_id, "output_index": 0, "content_index": 0,
+             "text": ARGS.reply},
+            {"type": "response.content_part.done", "item_id": item_id, "output_index": 0, "content_index": 0,
+             "part": text},
+            {"type": "response.output_item.done", "output_index": 0, "item": item},
+            {"type": "response.completed", "response": response},
+        ]
+        for number, event in enumerate(events):
+            event["sequence_number"] = number
+            self.wfile.write(("event: %s\ndata: %s\n\n" % (event["type"], json.dumps(event))).encode())
+        self.wfile.flush()
+        self.close_connection = True
+        self.stop_after(count)
 
-    def anthropic_messages(self, request):
+    def answer_messages(self, request):
         """Anthropic's Messages API (POST /v1/messages), what Claude Code speaks: one text block."""
-        count = self.count_request(request, "anthropic")
+        count = self.count()
+        log_entry({"api": "anthropic", "model": request.get("model"), "stream": bool(request.get("stream")),
+                   "last_user": last_user_text(request.get("messages"))})
+        time.sleep(ARGS.delay)
         message_id = "msg_fake_%d" % count
         model = request.get("model") or "fake"
         usage = {"input_tokens": 1, "output_tokens": 1, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
@@ -174,8 +256,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, {"id": message_id, "type": "message", "role": "assistant", "model": model,
                                  "content": [{"type": "text", "text": ARGS.reply}], "stop_reason": "end_turn",
                                  "stop_sequence": None, "usage": usage})
-        if count >= ARGS.max_requests:
-            threading.Thread(target=SERVER.shutdown, daemon=True).start()
+        self.stop_after(count)
 
 
 def watchdog(parent):

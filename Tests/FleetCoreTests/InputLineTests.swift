@@ -3,8 +3,8 @@ import Testing
 @testable import FleetCore
 
 /// The draft classifier on real screens, captured with `capture-pane -p -e` from tmux 3.3a
-/// (Fixtures/screens; manifest.jsonl holds each capture's cursor, width, pane command and the
-/// expected reading).
+/// (Fixtures/screens; manifest.jsonl holds each capture's cursor, width, pane command, the
+/// runtime whose adapter reads it (custom when not given) and the expected reading).
 @Suite("input line: drafts, empty prompts and ghost text on captured screens")
 struct InputLineTests {
     struct Fixture {
@@ -34,8 +34,8 @@ struct InputLineTests {
         }
     }
 
-    func classify(_ f: Fixture, runtime: RuntimeKind = .custom) -> InputLineState {
-        let shapes = InputLineReader.shapes(for: .of(runtime), command: f.command)
+    func classify(_ f: Fixture, runtime: RuntimeKind? = nil) -> InputLineState {
+        let shapes = InputLineReader.shapes(for: .of(runtime ?? f.runtime), command: f.command)
         return InputLineReader(shapes: shapes).classify(Screen.parse(f.capture), cursorX: f.cursorX, cursorY: f.cursorY, width: f.width).state
     }
 
@@ -77,9 +77,55 @@ struct InputLineTests {
         }
     }
 
+    @Test("codex's own adapter reads codex's screens: empty composer with its dim placeholder, drafts (wrapped, multi-line, typed while it works)")
+    func codexAdapter() throws {
+        let codex = try Self.fixtures().filter { $0.file.hasPrefix("codex-") }
+        #expect(codex.count == 9)
+        for f in codex {
+            let state = classify(f, runtime: .codex)
+            switch f.expect {
+            case "empty": #expect(state == .empty(shape: "codex"), "\(f.file): \(state)")
+            default: #expect(state == .draft(shape: "codex", text: String(f.expect.dropFirst("draft:".count))), "\(f.file): \(state)")
+            }
+        }
+        let empty = try #require(codex.first { $0.file == "codex-empty.ansi" })
+        let row = Screen.parse(empty.capture).rows[empty.cursorY]
+        #expect(row.text == "› Ask Codex to do anything" && row.typedText == "› ", "the placeholder is dim: ghost, not a draft")
+        // The same screens through the generic line prompt (a custom runtime running codex): the
+        // one-line ones read alike, but wrapped and multi-line drafts need the continuation rows.
+        let wrapped = try #require(codex.first { $0.file == "codex-draft-wrapped.ansi" })
+        #expect(classify(wrapped, runtime: .custom) == .noPrompt)
+    }
+
+    @Test("codex: the composer is on the alternate screen; its line is cleared with C-k and C-u, never C-c")
+    func codexKeys() {
+        let adapter = RuntimeAdapter.of(.codex)
+        #expect(adapter.usesAlternateScreen && adapter.inputShapes.map(\.name) == ["codex"])
+        let keys = InputShape.codex.clearKeys
+        #expect(Set(keys) == ["C-k", "C-u"] && keys.firstIndex(of: "C-u")! > keys.lastIndex(of: "C-k")!)
+        #expect(InputShape.codex.bracketedPaste && InputShape.codex.editor.continuesOnRows)
+        #expect(InputShape.codex.submitPause >= .milliseconds(120), "past codex's paste-burst window before Enter")
+        #expect(InputShape.aider.submitPause == .zero && InputShape.shell.submitPause == .zero)
+        #expect(InputLineReader.shapes(for: adapter, command: "codex").map(\.name) == ["codex"])
+        #expect(InputLineReader.shapes(for: adapter, command: "bash").isEmpty, "a shell in codex's pane is not codex's composer")
+    }
+
+    @Test("codex shows a paste of more than 1000 characters as a placeholder: it stands for the message only at the message's length")
+    func codexPastePlaceholder() throws {
+        let f = try #require(try Self.fixtures().first { $0.file == "codex-draft-paste-placeholder.ansi" })
+        guard case .draft(_, let shown) = classify(f) else { Issue.record("expected a draft"); return }
+        // What was pasted: `word0 word1 … word199`, 1489 characters.
+        let pasted = (0..<200).map { "word\($0)" }.joined(separator: " ")
+        #expect(pasted.count == 1489)
+        #expect(InputShape.codex.showsPastePlaceholder(shown, for: pasted))
+        #expect(!InputShape.codex.showsPastePlaceholder(shown, for: pasted + "!"), "another length: someone else's paste")
+        #expect(!InputShape.codex.showsPastePlaceholder("x " + shown, for: pasted), "the placeholder alone, nothing typed around it")
+        #expect(!InputShape.aider.showsPastePlaceholder(shown, for: pasted), "only codex has one")
+    }
+
     @Test("runtimes whose input box was never captured have no shape: send refuses rather than guess")
     func noGuessing() {
-        for kind in [RuntimeKind.codex, .pi, .opencode] {
+        for kind in [RuntimeKind.pi, .opencode] {
             #expect(RuntimeAdapter.of(kind).inputShapes.isEmpty, "\(kind)")
         }
     }
@@ -97,16 +143,17 @@ struct InputLineTests {
         }
     }
 
-    @Test("a collapsed paste counts as the pasted message only for a shape that names the stand-in, and only alone")
-    func pastePlaceholder() {
+    @Test("Claude Code's collapsed paste stands for the message only for its shape, and only alone on the line")
+    func claudePastePlaceholder() {
         let long = (0..<30).map { "line \($0)" }.joined(separator: "\n")
-        let shown = InputLineState.draft(shape: "claude", text: "[Pasted text #3 +29 lines]")
-        #expect(TypedEcho.matches(shown, message: long, shape: .claude))
-        #expect(TypedEcho.matches(.draft(shape: "claude", text: "[Pasted text #12]"), message: long, shape: .claude))
-        #expect(!TypedEcho.matches(shown, message: long), "no shape, no stand-in")
-        #expect(!TypedEcho.matches(shown, message: long, shape: .aider))
-        #expect(!TypedEcho.matches(.draft(shape: "claude", text: "draft [Pasted text #3 +29 lines]"), message: long, shape: .claude))
-        #expect(!TypedEcho.matches(.draft(shape: "claude", text: "[Pasted text #3 +29 lines] and more"), message: long, shape: .claude))
+        let claude = InputShape.claude
+        #expect(claude.showsPastePlaceholder("[Pasted text #3 +29 lines]", for: long))
+        #expect(claude.showsPastePlaceholder("[Pasted text #12]", for: long))
+        #expect(!TypedEcho.matches(.draft(shape: "claude", text: "[Pasted text #3 +29 lines]"), message: long), "the text itself is not the message")
+        #expect(!InputShape.aider.showsPastePlaceholder("[Pasted text #3 +29 lines]", for: long))
+        #expect(!claude.showsPastePlaceholder("draft [Pasted text #3 +29 lines]", for: long))
+        #expect(!claude.showsPastePlaceholder("[Pasted text #3 +29 lines] and more", for: long))
+        #expect(!claude.showsPastePlaceholder("[Pasted Content 1489 chars]", for: long), "codex's stand-in is not Claude's")
     }
 
     @Test("dim and grey suggestion text is ghost, not a draft; the typed part before it is")

@@ -192,6 +192,64 @@ struct HookPayloadTests {
         #expect(RuntimeIntegrations.of(.codex).payloadSource == .lastArgument)
     }
 
+    // Captured from the real codex 0.163 (its notify program wrote its last argument to a file):
+    // one call per finished turn, with a "client" field the documented form lacks. Codex also
+    // names its new threads with a turn of their own, which ends with a notify call of its own.
+    @Test("codex: the payload the real codex 0.163 sent after a turn is waiting for input")
+    func codexRealNotify() throws {
+        let json = #"{"type":"agent-turn-complete","thread-id":"01a21416-c432-7a81-9761-b456661c4a5a","turn-id":"01a21417-01f0-7cb2-89dc-cb09e1cbb592","cwd":"/tmp/cx/exp.9HuF/work","client":"codex-tui","input-messages":["Say hello in one word."],"last-assistant-message":"Fake reply."}"#
+        #expect(try update(.codex, "notify", json) == .waiting("codex:agent-turn-complete", for: .input))
+        #expect(try HookPayload.parse(Data(json.utf8)).string("client") == "codex-tui")
+    }
+
+    @Test("codex: the pane title's spinner is busy, its end waiting for input, Action Required waiting for approval")
+    func codexTitle() throws {
+        // Titles measured from codex 0.163 in tmux (pane_title), busy and idle.
+        #expect(CodexTitleWatch.activity("\u{2834} \u{2834} | work") == .working)
+        #expect(CodexTitleWatch.activity("work") == .idle)
+        #expect(CodexTitleWatch.activity("[ ! ] Action Required | work") == .actionRequired)
+        #expect(CodexTitleWatch.activity("") == .idle)
+
+        var template = Array("\(NSTemporaryDirectory())/codex-title.XXXXXX".utf8CString)
+        let dir = String(cString: try #require(mkdtemp(&template)))
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let states = RuntimeStateStore(directory: dir)
+        var titles = ["bash", "work", "\u{280B} \u{280B} | work", "\u{2834} \u{2834} | work", "work", "work"]
+        let watch = CodexTitleWatch(states: states, agent: "a1", every: .zero) { titles.isEmpty ? nil : titles.removeFirst() }
+        func step() throws -> [StatusUpdate] {
+            let found = watch.poll()
+            for update in found.updates { _ = try states.apply(update, for: "a1") }
+            return found.updates
+        }
+        #expect(try step().isEmpty && step().isEmpty, "idle titles before any turn say nothing")
+        #expect(try step() == [.busy("codex:title-working")])
+        #expect(try step().isEmpty, "still working: no new report")
+        #expect(try step() == [.waiting("codex:title-idle", for: .input)])
+        #expect(try step().isEmpty)
+        // A new turn: the spinner again.
+        titles = ["\u{2834} \u{2834} | work"]
+        #expect(try step() == [.busy("codex:title-working")])
+        // notify at the turn's end comes a moment before the title goes idle: it stands...
+        _ = try states.apply(.waiting("codex:agent-turn-complete", for: .input), for: "a1")
+        titles = ["\u{2834} \u{2834} | work"]
+        #expect(try step().isEmpty, "a fresh report is not overruled by a spinner about to stop")
+        // ...but a report that has stood a while (a late notify of codex's naming turn) while the
+        // spinner kept turning is overruled.
+        _ = try states.apply(.waiting("codex:agent-turn-complete", for: .input), for: "a1", now: Date().addingTimeInterval(-2))
+        titles = ["\u{2834} \u{2834} | work"]
+        #expect(try step() == [.busy("codex:title-working")])
+        titles = []
+        #expect(watch.poll().problems.count == 1 && watch.poll().problems.isEmpty, "an unreadable title is said once")
+    }
+
+    @Test("codex: the sidecar watches the title only when it knows its tmux socket and pane")
+    func codexTitleSource() {
+        let files = AgentRuntimeFiles(runDirectory: "/h/fleet/run", agent: "a1")
+        #expect(CodexIntegration().eventSources(files: files, environment: [:]).isEmpty)
+        #expect(CodexIntegration().eventSources(files: files, environment: ["MOSAIC_TMUX_SOCKET": "default", "TMUX_PANE": "%3"]).isEmpty)
+        #expect(CodexIntegration().eventSources(files: files, environment: ["MOSAIC_TMUX_SOCKET": "fleet-1", "TMUX_PANE": "%3"]).count == 1)
+    }
+
     @Test("pi: the extension's agent_start / agent_end / session_start")
     func pi() throws {
         #expect(try update(.pi, "agent_start", #"{"type":"agent_start"}"#) == .busy("pi:agent_start"))

@@ -53,9 +53,12 @@ final class FakeOpenAIServer: @unchecked Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     /// The last user message of each chat request so far.
-    var userMessages: [String] {
+    var userMessages: [String] { requests.compactMap { $0["last_user"] as? String } }
+
+    /// Every line of the request log so far (model requests, and unknown paths asked for).
+    var requests: [[String: Any]] {
         (FileIO.readSmall(log, limit: 1 << 22) ?? "").split(separator: "\n").compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["last_user"] as? String
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
     }
 }

@@ -33,7 +33,10 @@ public struct RuntimeAdapter: Sendable {
         // Since 2.1 its interface is on the alternate screen (measured: alternate_on 1).
         case .claude: return .init(kind: kind, binary: "claude", expectedCommands: ["claude", "node"], resetCommand: "/clear",
                                    acknowledgesMessages: true, usesAlternateScreen: true)
-        case .codex: return .init(kind: kind, binary: "codex", expectedCommands: ["codex", "node"], resetCommand: "/new")
+        // Codex's TUI runs on the alternate screen (measured, 0.163); the native binary's comm and
+        // pane command are `codex`, npm's launcher is `node`.
+        case .codex: return .init(kind: kind, binary: "codex", expectedCommands: ["codex", "node"], resetCommand: "/new",
+                                  usesAlternateScreen: true)
         case .pi: return .init(kind: kind, binary: "pi", expectedCommands: ["pi", "node"], resetCommand: "/new")
         case .opencode: return .init(kind: kind, binary: "opencode", expectedCommands: ["opencode", "node", "bun"], resetCommand: "/new")
         case .aider: return .init(kind: kind, binary: "aider", expectedCommands: ["aider", "python", "python3"], resetCommand: "/clear")
@@ -55,11 +58,12 @@ public struct RuntimeAdapter: Sendable {
         case .stub: return [.stub]
         case .aider: return [.aider]
         case .claude: return [.claude]
+        case .codex: return [.codex]
         // A custom command is known by what runs in the pane: a shell, ipython, a Python input()
         // loop, the stub; anything else gets the generic line prompt.
         case .custom: return [.stub, .ipython, .shell, .pythonREPL, .linePrompt]
         // Their input boxes were never captured from the real programs here: no guessing.
-        case .codex, .pi, .opencode: return []
+        case .pi, .opencode: return []
         }
     }
 

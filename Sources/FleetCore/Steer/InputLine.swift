@@ -59,7 +59,7 @@ public struct InputLineReader: Sendable {
                 }
                 return parts.reversed().joined(separator: "\n")
             }
-            if let c = shape.continuationLength(in: text), shape.editor.multiLineBuffer {
+            if let c = shape.continuationLength(in: text), shape.editor.continuesOnRows {
                 parts.append(String(cells.dropFirst(c).filter { !$0.ghost }.map(\.character)))
             } else if row > 0, screen.rows[row - 1].cells.count >= width {
                 parts.append(String(cells.filter { !$0.ghost }.map(\.character)))
@@ -116,11 +116,9 @@ public enum TypedEcho {
         return seen.hasSuffix(want)
     }
 
-    /// True when a classified input line holds exactly `message` (nothing of anyone else's), or
-    /// only `shape`'s stand-in for a paste (the line was empty before the message went in).
-    public static func matches(_ state: InputLineState, message: String, shape: InputShape? = nil) -> Bool {
+    /// True when a classified input line holds exactly `message` (nothing of anyone else's).
+    public static func matches(_ state: InputLineState, message: String) -> Bool {
         guard case .draft(_, let text) = state else { return false }
-        if let shape, shape.isPastePlaceholder(text) { return true }
         let shown = squeezed(text), full = squeezed(message)
         return !shown.isEmpty && (shown == full || full.hasSuffix(shown))
     }

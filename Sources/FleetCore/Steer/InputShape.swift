@@ -11,12 +11,13 @@ public struct InputShape: Sendable {
         case readline
         /// prompt_toolkit (ipython, aider): a multi-line buffer; Enter may add a line instead of submitting.
         case promptToolkit
-        /// A full-screen program's own composer (Claude Code): a multi-line buffer drawn by the
-        /// program, Enter submits, a bracketed paste stays one message.
+        /// A full-screen program's own composer (Claude Code, Codex): a multi-line buffer it draws
+        /// and wraps itself, continuation rows indented; Enter submits, a bracketed paste stays one
+        /// message and keeps its newlines.
         case composer
 
-        /// The input may span several rows, each after a continuation prefix.
-        public var multiLineBuffer: Bool { self == .promptToolkit || self == .composer }
+        /// The buffer spans rows that start with the shape's continuation prefix (lines and wraps).
+        public var continuesOnRows: Bool { self == .promptToolkit || self == .composer }
     }
 
     public var name: String
@@ -32,16 +33,21 @@ public struct InputShape: Sendable {
     public var clearKeys: [String]
     /// `pane_current_command` values this shape applies to; `nil`: any (a fallback).
     public var commands: Set<String>?
-    /// Whole-line pattern for what the program shows instead of a long paste (Claude Code's
-    /// `[Pasted text #2 +29 lines]`): an input line showing only that holds the pasted message.
+    /// How long to wait after the typed text shows before pressing Enter: a program that takes
+    /// fast typing for an unbracketed paste turns an Enter that follows it at once into a newline.
+    public var submitPause: Duration
+    /// Anchored pattern for what the program shows instead of a long paste. With a capture group,
+    /// the group is the pasted text's length in Unicode scalars and must agree with the message
+    /// (codex: `[Pasted Content 1489 chars]`); without one, the pattern alone is the evidence
+    /// (Claude Code: `[Pasted text #2 +29 lines]`, whose count is not the message's).
     public var pastePlaceholder: String?
 
     let promptRegex: NSRegularExpression
     let continuationRegex: NSRegularExpression?
-    let pastePlaceholderRegex: NSRegularExpression?
+    let placeholderRegex: NSRegularExpression?
 
     public init(name: String, prompt: String, continuation: String? = nil, editor: Editor, bracketedPaste: Bool,
-                clearKeys: [String], commands: Set<String>?, pastePlaceholder: String? = nil) {
+                clearKeys: [String], commands: Set<String>?, submitPause: Duration = .zero, pastePlaceholder: String? = nil) {
         self.name = name
         self.prompt = prompt
         self.continuation = continuation
@@ -49,17 +55,12 @@ public struct InputShape: Sendable {
         self.bracketedPaste = bracketedPaste
         self.clearKeys = clearKeys
         self.commands = commands
+        self.submitPause = submitPause
         self.pastePlaceholder = pastePlaceholder
         // The patterns are constants of this file; a bad one is a programming error.
         promptRegex = try! NSRegularExpression(pattern: "^(?:" + prompt + ")")
         continuationRegex = continuation.map { try! NSRegularExpression(pattern: "^(?:" + $0 + ")") }
-        pastePlaceholderRegex = pastePlaceholder.map { try! NSRegularExpression(pattern: "^(?:" + $0 + ")$") }
-    }
-
-    /// Whether `text` (an input line's typed text, trimmed) is only the program's stand-in for a paste.
-    public func isPastePlaceholder(_ text: String) -> Bool {
-        guard let regex = pastePlaceholderRegex else { return false }
-        return regex.firstMatch(in: text, range: NSRange(location: 0, length: (text as NSString).length)) != nil
+        placeholderRegex = pastePlaceholder.map { try! NSRegularExpression(pattern: "^(?:" + $0 + ")$") }
     }
 
     /// Length (in characters) of the prompt at the start of `text`, if the row starts with one.
@@ -71,6 +72,17 @@ public struct InputShape: Sendable {
         let ns = text as NSString
         guard let m = regex.firstMatch(in: text, range: NSRange(location: 0, length: ns.length)) else { return nil }
         return ns.substring(with: m.range).count
+    }
+
+    /// Whether an input line holding `shown` holds `message` as the program's placeholder for a
+    /// long paste (the placeholder and the message's length agree).
+    public func showsPastePlaceholder(_ shown: String, for message: String) -> Bool {
+        guard let placeholderRegex else { return false }
+        let ns = shown as NSString
+        guard let m = placeholderRegex.firstMatch(in: shown, range: NSRange(location: 0, length: ns.length)) else { return false }
+        guard m.numberOfRanges > 1 else { return true }
+        guard let count = Int(ns.substring(with: m.range(at: 1))) else { return false }
+        return count == message.unicodeScalars.count
     }
 
     /// Whether this shape applies to a pane whose foreground command is `command`.
@@ -122,6 +134,34 @@ public struct InputShape: Sendable {
         name: "claude", prompt: "❯[\\u00A0 ]?", continuation: "  ", editor: .composer, bracketedPaste: true,
         clearKeys: ["Escape", "Escape"], commands: ["claude", "node"],
         pastePlaceholder: "\\[Pasted text #[0-9]+(?: \\+[0-9]+ lines)?\\]")
+
+    /// Codex CLI 0.163 (its own Rust TUI, on the alternate screen), captured here from the real
+    /// program: the composer row starts with a bold `›` and a space; an empty composer shows a
+    /// dim placeholder ("Ask Codex to do anything", ghost text); wrapped and continued rows of a
+    /// draft are indented two spaces; the composer stays on screen, empty or with a draft, while
+    /// a turn runs. Enter submits (while a turn runs it queues the message for that turn); a
+    /// bracketed paste keeps its newlines. C-u kills back to the start of the line, and at a
+    /// line's start the newline before it; C-k forward likewise: enough of both empty a draft
+    /// wherever the cursor is, and do nothing to an empty composer. Not C-c: it does empty the
+    /// composer, but on an empty one it interrupts a running turn (or offers to quit), so a
+    /// draft submitted just before the key would cost the agent its turn.
+    /// Codex takes fast unbracketed typing (`send-keys -l`) for a paste: an Enter 0-10 ms after the
+    /// keys became a newline in the draft, 30 ms and later submitted (measured). `agent send`
+    /// presses Enter only once the text shows, which was late enough in the tests; the pause
+    /// covers the 120 ms window that codex's paste-burst code has used. A bracketed paste of
+    /// more than 1000 characters shows as `[Pasted Content N chars]` (N counted in characters), not
+    /// as its text; Enter sends the text. While codex starts (its header says "loading", its
+    /// footer has no model line yet) the composer already shows, and Enter keeps the message in it
+    /// ("Waiting for startup") until codex has started: `send --verify` may then find it sitting.
+    /// tmux names its pane command `codex` (the native binary); `node` is npm's launcher.
+    public static let codex = InputShape(
+        name: "codex", prompt: "› ?", continuation: "  ", editor: .composer, bracketedPaste: true,
+        clearKeys: Array(repeating: "C-k", count: codexClearPresses) + Array(repeating: "C-u", count: codexClearPresses),
+        commands: ["codex", "node"], submitPause: .milliseconds(150), pastePlaceholder: "\\[Pasted Content ([0-9]+) chars\\]")
+
+    /// Each press of C-k or C-u removes one line's text or one newline: this many of each empty a
+    /// draft of up to 16 lines.
+    static let codexClearPresses = 32
 
     /// A line-reading program with a short prompt ending in `>`, `:`, `?`, `»`, `❯` or `›`
     /// (Python's `input("> ")`, a `read -p`): the kernel edits the line; no bracketed paste.

@@ -46,7 +46,7 @@ public struct Sender: Sendable {
 
         // 1. The prompt, empty.
         var cleared: String?
-        var clearedAt: ContinuousClock.Instant?
+        var clearDeadline: ContinuousClock.Instant?
         var copyModeCancels = 0
         var confirmedDraft = false
         var lastWhy = ""
@@ -86,18 +86,18 @@ public struct Sender: Sendable {
                     return outcome(.draft, shape: found, "the input line already holds text mosaic did not type (\(Self.excerpt(text))); "
                         + "nothing typed (--force clears it first)")
                 }
-                if let clearedAt {
-                    // A program may take a moment over its clear keys (Claude Code reads a lone
-                    // Escape only after a pause): give it up to a second.
-                    guard clock.now - clearedAt < Self.clearGrace else {
-                        return outcome(.draft, shape: found, cleared: cleared, "the input line still holds text after clearing it; nothing typed")
+                guard cleared == nil else {
+                    // The program may still be working through the keys (a busy machine, many keys;
+                    // Claude Code reads a lone Escape only after a pause).
+                    if let clearDeadline, clock.now < clearDeadline {
+                        try await Task.sleep(for: options.screenPoll)
+                        continue
                     }
-                    try await Task.sleep(for: options.screenPoll)
-                    continue
+                    return outcome(.draft, shape: found, cleared: cleared, "the input line still holds text after clearing it; nothing typed")
                 }
                 cleared = text
-                clearedAt = clock.now
                 try await tmux.pressKeys(paneId: s.paneId, found.clearKeys)
+                clearDeadline = clock.now + options.echoTimeout
                 try await Task.sleep(for: options.screenPoll)
             case .notReady(let why):
                 lastWhy = why
@@ -123,7 +123,7 @@ public struct Sender: Sendable {
                 typed = try await tmux.snapshot(agent: agent)
                 let screen = typed.screen
                 let state = reader.classify(screen, cursorX: typed.cursorX, cursorY: typed.cursorY, width: typed.width).state
-                if TypedEcho.matches(state, message: wire, shape: shape) { break }
+                if TypedEcho.matches(state, message: wire) || Self.placeholder(state, shape: shape, wire: wire) { break }
                 if state == .noPrompt, TypedEcho.endsAtCursor(screen, cursorX: typed.cursorX, cursorY: typed.cursorY, message: wire) { break }
                 guard clock.now < echoDeadline else {
                     return outcome(options.verify ? .draft : nil, typed: true, shape: shape, cleared: cleared,
@@ -139,6 +139,7 @@ public struct Sender: Sendable {
         }
 
         // 3. Submit.
+        if let pause = shape?.submitPause, pause > .zero { try await Task.sleep(for: pause) }
         try await tmux.pressKeys(paneId: snapshot.paneId, ["Enter"])
         guard options.verify else {
             return outcome(nil, typed: true, submitted: true, shape: shape, cleared: cleared, "submitted; not verified (use --verify)")
@@ -148,9 +149,6 @@ public struct Sender: Sendable {
         let (verdict, reason) = try await verify(message, afterEnter: typed, shape: shape)
         return outcome(verdict, typed: true, submitted: true, shape: shape, cleared: cleared, reason)
     }
-
-    /// How long a draft may still show after its clear keys were pressed.
-    static let clearGrace: Duration = .seconds(1)
 
     func assess(_ snap: PaneSnapshot) -> Readiness {
         if snap.alternateOn && !adapter.usesAlternateScreen {
@@ -209,11 +207,17 @@ public struct Sender: Sendable {
     static func sitting(_ snap: PaneSnapshot, shape: InputShape, wire: String) -> (stillThere: Bool, otherDraft: Bool) {
         let screen = snap.screen
         let state = InputLineReader(shapes: [shape]).classify(screen, cursorX: snap.cursorX, cursorY: snap.cursorY, width: snap.width).state
-        if TypedEcho.matches(state, message: wire, shape: shape) { return (true, false) }
+        if TypedEcho.matches(state, message: wire) || placeholder(state, shape: shape, wire: wire) { return (true, false) }
         if state == .noPrompt, TypedEcho.endsAtCursor(screen, cursorX: snap.cursorX, cursorY: snap.cursorY, message: wire) {
             return (true, false)
         }
         return (false, state.isDraft)
+    }
+
+    /// The input line holds only the program's placeholder for a paste of the message's length.
+    static func placeholder(_ state: InputLineState, shape: InputShape, wire: String) -> Bool {
+        guard case .draft(_, let text) = state else { return false }
+        return shape.showsPastePlaceholder(text, for: wire)
     }
 
     static func changed(_ a: PaneSnapshot, _ b: PaneSnapshot) -> Bool {

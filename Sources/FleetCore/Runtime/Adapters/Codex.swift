@@ -1,17 +1,33 @@
 import Foundation
 
-/// OpenAI Codex CLI (`codex`).
+/// OpenAI Codex CLI (`codex`). Measured with codex-cli 0.163.0, the static binary of OpenAI's
+/// `openai-codex-cli-bin` wheel, in tmux 3.3a against a fake Responses API (see CodexTests).
 ///
 /// Launch: `codex -c 'notify=["<mosaic>", "agent", "hook", …, "codex", "notify"]'
 /// [-m M] [-c model_reasoning_effort="E"]`. A `-c` override holds for this launch only; it
 /// replaces a `notify` the user configured for the same launch (their config file is untouched).
+/// `-m` and the effort reach the model request (`model`, `reasoning.effort`) and show in codex's
+/// footer (`fake-model low`). Any `-c` also keeps codex in the pane's own process: it warns at
+/// startup "Running without the shared background server: command-line configuration overrides
+/// … requires embedded mode" instead of using its shared app-server daemon.
 ///
-/// State, from `notify`: Codex runs the program after each turn with one JSON argument appended,
-/// `{"type":"agent-turn-complete","thread-id":…,"turn-id":…,"cwd":…,"input-messages":[…],
-/// "last-assistant-message":…}` → waiting for input. Codex's notify has no event for the start
-/// of a turn, so busy is not reported: a codex agent reads `waiting` from the end of one turn
-/// until the end of the next. (Its lifecycle hooks could say more, but hooks passed with `-c`
-/// run only once trusted, so mosaic does not rely on them.)
+/// Process: `/proc/<pid>/comm` and tmux's `pane_current_command` are both `codex` (the wheel's
+/// `bin/codex` is a symlink to a binary itself named `codex`); npm's launcher runs as `node`.
+/// Its TUI runs on the alternate screen; its composer is `InputShape.codex`. `/new` starts a new
+/// chat (the reset command).
+///
+/// State:
+/// - `notify`: codex runs the program with one JSON argument appended after each finished turn,
+///   `{"type":"agent-turn-complete","thread-id":…,"turn-id":…,"cwd":…,"client":"codex-tui",
+///   "input-messages":[…],"last-assistant-message":…}` → waiting for input. It is the only type
+///   notify carries ("approval-requested" is a type of the TUI's own desktop notifications, which
+///   go to the terminal, not to notify). Codex also names a new conversation with a model turn of
+///   its own, on a thread of its own, which ends with a notify call too; an interrupted turn (Esc)
+///   ends with none.
+/// - The terminal title (`CodexTitleWatch`, which the sidecar runs): codex's default title starts
+///   with a spinner while a turn runs → busy; its end → waiting for input. Notify has no
+///   start-of-turn event, and codex's lifecycle hooks run only once trusted (or with
+///   `--dangerously-bypass-hook-trust`), so mosaic does not rely on them.
 public struct CodexIntegration: RuntimeIntegration {
     public var kind: RuntimeKind { .codex }
     public var payloadSource: HookPayloadSource { .lastArgument }
@@ -27,10 +43,21 @@ public struct CodexIntegration: RuntimeIntegration {
     public func update(event: String, payload: HookPayload) -> StatusUpdate? {
         switch payload.string("type") {
         case "agent-turn-complete"?: return .waiting("codex:agent-turn-complete", for: .input)
-        // Sent by some Codex versions when a command needs approval.
-        case "approval-requested"?: return .waiting("codex:approval-requested", for: .approval)
         default: return nil
         }
+    }
+
+    /// Codex's terminal title, read from the agent's pane: the sidecar runs in the pane's
+    /// environment, which names the tmux socket (MOSAIC_TMUX_SOCKET) and the pane (TMUX_PANE).
+    public func eventSources(files: AgentRuntimeFiles, environment: [String: String]) -> [any RuntimeEventSource] {
+        guard let name = environment["MOSAIC_TMUX_SOCKET"], let socket = try? TmuxSocket(name),
+              let pane = environment["TMUX_PANE"], pane.hasPrefix("%") else { return [] }
+        let title = Tmux(socket: socket, configFile: nil, runner: SpawnRunner(), timeout: .seconds(2))
+            .invocation(["display-message", "-p", "-t", pane, "#{pane_title}"])
+        return [CodexTitleWatch(states: RuntimeStateStore(directory: files.runDirectory), agent: files.agent) {
+            guard let result = try? SpawnRunner.runBlocking(title), result.status == 0 else { return nil }
+            return result.stdout.trimmingCharacters(in: .newlines)
+        }]
     }
 
     /// A TOML basic string: `-c` values are parsed as TOML.
@@ -52,5 +79,77 @@ public struct CodexIntegration: RuntimeIntegration {
             }
         }
         return out + "\""
+    }
+}
+
+/// Follows the terminal title codex sets (OSC 0), which tmux keeps as the pane's title: by
+/// default codex puts its `activity` item first, a braille spinner frame while a turn runs
+/// (measured, 0.163: `⠴ ⠴ | work` busy, `work` idle, `work` being the project's name). This is
+/// codex's only signal of a turn's start that needs no trusted hooks. Read every `every`, one
+/// `tmux display-message` each time.
+/// - A spinner → busy; also when another report (a late notify of codex's conversation-naming
+///   turn) has said otherwise for `overrule` seconds while the spinner kept turning.
+/// - `Action Required` (codex shows `[ ! ] Action Required` while an approval or question waits:
+///   from its source, not measured here) → waiting for approval.
+/// - Anything else after one of those → the turn is over: waiting for input (notify says so too,
+///   but not after an interrupted turn).
+/// A user config whose `tui.terminal_title` leaves out `activity` (or `spinner`), or that turns
+/// animations off, leaves no spinner: then only notify reports, as before.
+public final class CodexTitleWatch: RuntimeEventSource {
+    enum Activity: Equatable { case working, actionRequired, idle }
+
+    let states: RuntimeStateStore
+    let agent: String
+    let read: () -> String?
+    let every: Duration
+    /// How old another report must be before a turning spinner overrules it.
+    let overrule: TimeInterval
+    private let clock = ContinuousClock()
+    private var next: ContinuousClock.Instant
+    private var last: Activity?
+    private var unreadable = false
+
+    public init(states: RuntimeStateStore, agent: String, every: Duration = .milliseconds(250), overrule: TimeInterval = 1,
+                read: @escaping () -> String?) {
+        self.states = states
+        self.agent = agent
+        self.every = every
+        self.overrule = overrule
+        self.read = read
+        next = clock.now
+    }
+
+    private var busy: EventPoll { EventPoll(updates: [.busy("codex:title-working")]) }
+
+        static func activity(_ title: String) -> Activity {
+        if let first = title.unicodeScalars.first, (0x2800...0x28FF).contains(first.value) { return .working }
+        return title.contains("Action Required") ? .actionRequired : .idle
+    }
+
+    public func poll() -> EventPoll {
+        guard clock.now >= next else { return EventPoll() }
+        next = clock.now + every
+        guard let title = read() else {
+            defer { unreadable = true }
+            return unreadable ? EventPoll() : EventPoll(problems: ["cannot read codex's pane title from tmux"])
+        }
+        unreadable = false
+        let now = Self.activity(title)
+        defer { last = now }
+        let status = states.read(agent)
+        switch now {
+        case .working:
+            guard let status else { return busy }
+            if status.status == .busy { return EventPoll() }
+            // A report from elsewhere while the spinner turns: at a turn's end notify comes a moment
+            // before the title goes idle, so only a report that has stood for a while is overruled.
+            return last != .working || Date().timeIntervalSince(status.ts) >= overrule ? busy : EventPoll()
+        case .actionRequired:
+            return last == .actionRequired && status?.waitingFor == .approval ? EventPoll()
+                : EventPoll(updates: [.waiting("codex:title-action-required", for: .approval)])
+        case .idle:
+            guard let last, last != .idle else { return EventPoll() }
+            return EventPoll(updates: [.waiting("codex:title-idle", for: .input)])
+        }
     }
 }
