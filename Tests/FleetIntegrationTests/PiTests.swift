@@ -140,6 +140,28 @@ struct PiTests {
         #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
     }
 
+    @Test("agent reset types /new: accepted on the screen's evidence (it is not framed), pi starts a new session")
+    func reset() async throws {
+        let server = try FakeOpenAIServer(delay: 0.3)
+        let fleet = try fleet(server)
+        #expect(try await fleet.mosaic(["fleet", "up"]).status == 0)
+        try await waitForEditor(fleet)
+        let sent = try await fleet.mosaic(["agent", "send", "pi1", "-m", "Remember this.", "--verify", "--json"])
+        #expect(try json(sent)["verdict"] as? String == "accepted")
+        try await fleet.waitUntil("the reply is on the screen", timeout: .seconds(20)) { try await fleet.screen("pi1").contains("Fake reply.") }
+        try await fleet.waitUntil("waiting", timeout: .seconds(20)) { try await fleet.runtimeRow("pi1")?.state == "waiting" }
+        let reset = try await fleet.mosaic(["agent", "reset", "pi1", "--verify", "--json"])
+        let r = try json(reset)
+        #expect(reset.status == 0 && r["verdict"] as? String == "accepted", "\(r)")
+        try await fleet.waitUntil("a new session: the conversation is gone from the screen, session_start reported again", timeout: .seconds(20)) {
+            let screen = try await fleet.screen("pi1")
+            let state = try await fleet.runtimeRow("pi1")?.state
+            return !screen.contains("Fake reply.") && !screen.contains("Remember this.") && state == "ok"
+        }
+        #expect(server.userMessages.count == 1, "/new is pi's own command, not a prompt: \(server.userMessages)")
+        #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
+    }
+
     @Test("a send while pi works waits for the turn's end (its heartbeat says busy), then is accepted")
     func sendWhileBusy() async throws {
         let server = try FakeOpenAIServer(delay: 3)
