@@ -125,7 +125,7 @@ struct InputLineTests {
 
     @Test("runtimes whose input box was never captured have no shape: send refuses rather than guess")
     func noGuessing() {
-        for kind in [RuntimeKind.pi, .opencode] {
+        for kind in [RuntimeKind.opencode] {
             #expect(RuntimeAdapter.of(kind).inputShapes.isEmpty, "\(kind)")
         }
     }
@@ -141,6 +141,62 @@ struct InputLineTests {
             default: #expect(state == .draft(shape: "claude", text: String(f.expect.dropFirst("draft:".count))), "\(f.file): \(state)")
             }
         }
+    }
+
+    @Test("pi's adapter reads the real pi's screens (the pi4py fork of 1.0.3): empty, cleared, busy and after a reply; drafts of one row, wrapped and several lines, scrolled in the box, typed while busy; a collapsed paste")
+    func piAdapter() throws {
+        let pi = try Self.fixtures().filter { $0.file.hasPrefix("pi-") }
+        #expect(pi.count == 10)
+        for f in pi {
+            #expect(f.runtime == .pi && f.command == "pi")
+            let state = classify(f, runtime: .pi)
+            switch f.expect {
+            case "empty": #expect(state == .empty(shape: "pi"), "\(f.file): \(state)")
+            default: #expect(state == .draft(shape: "pi", text: String(f.expect.dropFirst("draft:".count))), "\(f.file): \(state)")
+            }
+        }
+        let adapter = RuntimeAdapter.of(.pi)
+        #expect(adapter.usesAlternateScreen && adapter.acknowledgesMessages)
+        #expect(InputShape.pi.clearKeys == ["C-c"], "one C-c: a second within 500 ms quits pi")
+        let long = (1...32).map { "pasted line \($0)" }.joined(separator: "\n")
+        #expect(InputShape.pi.showsPastePlaceholder("[paste #1 +32 lines]", for: long) && InputShape.pi.showsPastePlaceholder("[paste #2 1204 chars]", for: long))
+        #expect(!InputShape.pi.showsPastePlaceholder("[paste #1 +32 lines] and more", for: long))
+        let paste = try #require(pi.first { $0.file == "pi-pasted-placeholder.ansi" })
+        #expect(Sender.placeholder(classify(paste, runtime: .pi), shape: .pi, wire: long))
+    }
+
+    /// A boxed screen `width` wide: `rows` as given, `rule` standing for a full-width rule.
+    static func boxed(_ rows: [String], width: Int = 20) -> Screen {
+        Screen.parse(rows.map { $0 == "rule" ? String(repeating: "─", count: width) : $0 }.joined(separator: "\n") + "\n")
+    }
+
+    @Test("a boxed input is the rows between the rules around the cursor; outside a box, or on a rule, there is no prompt")
+    func boxedInput() {
+        let reader = InputLineReader(shapes: [.pi])
+        func read(_ screen: Screen, _ x: Int, _ y: Int) -> InputLineState { reader.classify(screen, cursorX: x, cursorY: y, width: 20).state }
+        let box = Self.boxed(["output above", "rule", "first line", "second", "rule", "~/work"])
+        #expect(read(box, 6, 3) == .draft(shape: "pi", text: "first line\nsecond"))
+        #expect(read(box, 0, 0) == .noPrompt, "above the box")
+        #expect(read(box, 0, 5) == .noPrompt, "below the box")
+        #expect(read(box, 0, 1) == .noPrompt, "on a rule")
+        #expect(read(Self.boxed(["rule", "no rule below", "footer"]), 0, 1) == .noPrompt)
+        #expect(read(Self.boxed(["no rule above", "rule"]), 0, 0) == .noPrompt)
+        // pi's own cursor: a reverse-video space at the end of the text, on an empty editor alone.
+        #expect(read(Self.boxed(["rule", "\u{1B}[0;7m \u{1B}[0m", "rule"]), 0, 1) == .empty(shape: "pi"))
+        #expect(read(Self.boxed(["rule", "half\u{1B}[7m \u{1B}[0m", "rule"]), 4, 1) == .draft(shape: "pi", text: "half"))
+        #expect(read(Self.boxed(["rule", "ha\u{1B}[7ml\u{1B}[0mf", "rule"]), 2, 1) == .draft(shape: "pi", text: "half"),
+                "the cursor on a character: that character is text")
+        // Labels in the rules: scrolled text, and the loader while pi works.
+        let scrolled = Self.boxed(["───── ↑ 3 more ─────", "row 4", "row 5", "───── ↓ 1 more ─────"])
+        #expect(read(scrolled, 5, 2) == .draft(shape: "pi", text: "row 4\nrow 5"))
+        #expect(read(Self.boxed(["── ⠴ Working ───────", "", "rule"]), 0, 1) == .empty(shape: "pi"))
+        // A row of `─` that is not full width is typed text, not a rule (pi wraps one column short).
+        let typedRule = Self.boxed(["rule", "above", String(repeating: "─", count: 19), "below", "rule"])
+        #expect(read(typedRule, 5, 3) == .draft(shape: "pi", text: "above\n" + String(repeating: "─", count: 19) + "\nbelow"))
+        // The rule is not anything with dashes: text inside a rule-like row is not a rule either.
+        #expect(!InputShape.pi.isBoxRule(Self.boxed(["────a─b──c──────────"]).rows[0], width: 20))
+        // A shape with no box rule never sees one.
+        #expect(!InputShape.claude.isBoxRule(Self.boxed(["rule"]).rows[0], width: 20))
     }
 
     @Test("Claude Code's collapsed paste stands for the message only for its shape, and only alone on the line")

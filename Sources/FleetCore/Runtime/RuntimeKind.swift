@@ -37,7 +37,11 @@ public struct RuntimeAdapter: Sendable {
         // pane command are `codex`, npm's launcher is `node`.
         case .codex: return .init(kind: kind, binary: "codex", expectedCommands: ["codex", "node"], resetCommand: "/new",
                                   usesAlternateScreen: true)
-        case .pi: return .init(kind: kind, binary: "pi", expectedCommands: ["pi", "node"], resetCommand: "/new")
+        // pi sets process.title to "pi" (measured: comm and pane_current_command `pi`, the
+        // executable node); `node` while it starts. Its extension's `input` event acknowledges the
+        // message id (see PiIntegration). Since 1.0 it runs fullscreen (measured: alternate_on 1).
+        case .pi: return .init(kind: kind, binary: "pi", expectedCommands: ["pi", "node"], resetCommand: "/new",
+                               acknowledgesMessages: true, usesAlternateScreen: true)
         case .opencode: return .init(kind: kind, binary: "opencode", expectedCommands: ["opencode", "node", "bun"], resetCommand: "/new")
         case .aider: return .init(kind: kind, binary: "aider", expectedCommands: ["aider", "python", "python3"], resetCommand: "/clear")
         case .stub:
@@ -59,11 +63,12 @@ public struct RuntimeAdapter: Sendable {
         case .aider: return [.aider]
         case .claude: return [.claude]
         case .codex: return [.codex]
+        case .pi: return [.pi]
         // A custom command is known by what runs in the pane: a shell, ipython, a Python input()
         // loop, the stub; anything else gets the generic line prompt.
         case .custom: return [.stub, .ipython, .shell, .pythonREPL, .linePrompt]
         // Their input boxes were never captured from the real programs here: no guessing.
-        case .pi, .opencode: return []
+        case .opencode: return []
         }
     }
 

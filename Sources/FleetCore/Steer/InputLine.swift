@@ -42,6 +42,7 @@ public struct InputLineReader: Sendable {
     /// prompt of `shape` starts it. Rows between prompt and cursor must be continuation rows
     /// or continue a full-width (wrapped) row; anything else means the cursor is not in an input.
     func typedText(_ screen: Screen, cursorX: Int, cursorY: Int, width: Int, shape: InputShape) -> String? {
+        if shape.boxRule != nil { return boxedText(screen, cursorY: cursorY, width: width, shape: shape) }
         var row = cursorY
         var parts: [String] = []
         while row >= 0, cursorY - row <= maxInputRows {
@@ -73,6 +74,35 @@ public struct InputLineReader: Sendable {
 }
 
 extension InputLineReader {
+    /// The typed text of a boxed input (`InputShape.boxRule`): the rows between the nearest rule
+    /// above the cursor and the nearest below it, one line each, without ghost cells and without
+    /// trailing blanks (the program's own cursor, a reverse-video space at the text's end, is not
+    /// text). Nil when the cursor is not inside such a box.
+    func boxedText(_ screen: Screen, cursorY: Int, width: Int, shape: InputShape) -> String? {
+        let rows = screen.rows
+        guard !shape.isBoxRule(rows[cursorY], width: width) else { return nil }
+        var top = cursorY - 1
+        while top >= 0, cursorY - top <= maxInputRows, !shape.isBoxRule(rows[top], width: width) { top -= 1 }
+        guard top >= 0, cursorY - top <= maxInputRows else { return nil }
+        var bottom = cursorY + 1
+        while bottom < rows.count, bottom - cursorY <= maxInputRows, !shape.isBoxRule(rows[bottom], width: width) { bottom += 1 }
+        guard bottom < rows.count, bottom - cursorY <= maxInputRows else { return nil }
+        var lines: [String] = []
+        for index in (top + 1)..<bottom {
+            let text = rows[index].text
+            let prefix: Int
+            if index == top + 1 {
+                guard let n = shape.promptLength(in: text) else { return nil }
+                prefix = n
+            } else {
+                prefix = shape.continuationLength(in: text) ?? 0
+            }
+            let typed = String(rows[index].cells.dropFirst(prefix).filter { !$0.ghost }.map(\.character))
+            lines.append(String(typed.reversed().drop { $0.isWhitespace }.reversed()))
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// Terminal columns of the first `count` characters (East Asian wide characters take two),
     /// less a trailing space, which the capture trims when nothing follows it.
     static func columns(_ text: String, upTo count: Int) -> Int {

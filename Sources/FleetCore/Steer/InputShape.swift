@@ -11,9 +11,9 @@ public struct InputShape: Sendable {
         case readline
         /// prompt_toolkit (ipython, aider): a multi-line buffer; Enter may add a line instead of submitting.
         case promptToolkit
-        /// A full-screen program's own composer (Claude Code, Codex): a multi-line buffer it draws
-        /// and wraps itself, continuation rows indented; Enter submits, a bracketed paste stays one
-        /// message and keeps its newlines.
+        /// A full-screen program's own composer (Claude Code, Codex, pi): a multi-line buffer it
+        /// draws and wraps itself, continuation rows indented (or, in a box, every row); Enter
+        /// submits, a bracketed paste stays one message and keeps its newlines.
         case composer
 
         /// The buffer spans rows that start with the shape's continuation prefix (lines and wraps).
@@ -23,9 +23,19 @@ public struct InputShape: Sendable {
     public var name: String
     /// Anchored pattern for the prompt at the start of the input row. Captures trail-trimmed rows
     /// (an empty prompt `stub> ` shows as `stub>`), so patterns end in an optional space.
+    /// In a boxed shape: the prefix of the box's first row (pi: none, `""`).
     public var prompt: String
-    /// Anchored pattern for the prefix of a continuation row (ipython's `   ...: `).
+    /// Anchored pattern for the prefix of a continuation row (ipython's `   ...: `). In a boxed
+    /// shape: the prefix of the box's later rows, where there is one (pi: none, `nil`).
     public var continuation: String?
+    /// Whole-row pattern of the rules an input box is drawn between, for a program with no prompt
+    /// glyph (pi). When set, the input is every row strictly between the nearest rule above the
+    /// cursor and the nearest rule below it, each row text from its first column (after `prompt`
+    /// on the first row, `continuation` on later ones, if they match). A rule row must also span
+    /// the pane's full width: pi wraps its text one column short (a column is kept for its
+    /// cursor), so a typed row of `─` is never taken for a rule. The cursor not inside such a
+    /// box (no rule above or below it within `InputLineReader.maxInputRows`, or on a rule) is no prompt.
+    public var boxRule: String?
     public var editor: Editor
     /// The program marks pastes (ESC[?2004h), so a multi-line paste is one submission.
     public var bracketedPaste: Bool
@@ -45,9 +55,11 @@ public struct InputShape: Sendable {
     let promptRegex: NSRegularExpression
     let continuationRegex: NSRegularExpression?
     let placeholderRegex: NSRegularExpression?
+    let boxRuleRegex: NSRegularExpression?
 
     public init(name: String, prompt: String, continuation: String? = nil, editor: Editor, bracketedPaste: Bool,
-                clearKeys: [String], commands: Set<String>?, submitPause: Duration = .zero, pastePlaceholder: String? = nil) {
+                clearKeys: [String], commands: Set<String>?, submitPause: Duration = .zero, pastePlaceholder: String? = nil,
+                boxRule: String? = nil) {
         self.name = name
         self.prompt = prompt
         self.continuation = continuation
@@ -57,10 +69,20 @@ public struct InputShape: Sendable {
         self.commands = commands
         self.submitPause = submitPause
         self.pastePlaceholder = pastePlaceholder
+        self.boxRule = boxRule
         // The patterns are constants of this file; a bad one is a programming error.
         promptRegex = try! NSRegularExpression(pattern: "^(?:" + prompt + ")")
         continuationRegex = continuation.map { try! NSRegularExpression(pattern: "^(?:" + $0 + ")") }
         placeholderRegex = pastePlaceholder.map { try! NSRegularExpression(pattern: "^(?:" + $0 + ")$") }
+        boxRuleRegex = boxRule.map { try! NSRegularExpression(pattern: "^(?:" + $0 + ")$") }
+    }
+
+    /// Whether `row` is one of the rules a boxed input sits between: it matches `boxRule` whole
+    /// and spans the pane's `width`. Always false for a shape without `boxRule`.
+    public func isBoxRule(_ row: Screen.Row, width: Int) -> Bool {
+        guard let regex = boxRuleRegex, row.cells.count >= width else { return false }
+        let text = row.text
+        return regex.firstMatch(in: text, range: NSRange(location: 0, length: (text as NSString).length)) != nil
     }
 
     /// Length (in characters) of the prompt at the start of `text`, if the row starts with one.
@@ -162,6 +184,23 @@ public struct InputShape: Sendable {
     /// Each press of C-k or C-u removes one line's text or one newline: this many of each empty a
     /// draft of up to 16 lines.
     static let codexClearPresses = 32
+
+    /// pi 1.0.3, measured on the pi4py wheel's build, which is `@jamwil/pi-coding-agent`, a
+    /// third-party "slow fork" of `@earendil-works/pi-coding-agent` (the official build could not
+    /// be installed here). Fullscreen (alternate screen) by default. The editor has no prompt
+    /// glyph: it is the rows between two full-width `─` rules (dim, or coloured by the thinking
+    /// level), text from column 0 on every row, a wrapped or second line included; no placeholder.
+    /// The top rule carries a label when there is one: `── ⠴ Working ───` while it works (the
+    /// editor stays, and takes text), `─── ↑ N more ───` (and `↓` below) when the text is taller
+    /// than the box. pi draws its own cursor, a reverse-video cell (a space at the text's end), and
+    /// keeps the hidden terminal cursor on it, so tmux's cursor_x/cursor_y are exact. A paste of
+    /// more than 10 lines or 1000 characters shows as `[paste #N +K lines]` / `[paste #N K chars]`.
+    /// Keys: C-c empties the whole editor (C-u only one logical line), but a second C-c within
+    /// 500 ms quits pi: the Sender presses clear keys once, only on a draft, then waits.
+    public static let pi = InputShape(
+        name: "pi", prompt: "", editor: .composer, bracketedPaste: true, clearKeys: ["C-c"], commands: ["pi", "node"],
+        pastePlaceholder: "\\[paste #[0-9]+(?: (?:\\+[0-9]+ lines|[0-9]+ chars))?\\]",
+        boxRule: "─+(?: [^─]+ ─+)?")
 
     /// A line-reading program with a short prompt ending in `>`, `:`, `?`, `»`, `❯` or `›`
     /// (Python's `input("> ")`, a `read -p`): the kernel edits the line; no bracketed paste.
