@@ -67,7 +67,8 @@ public struct RuntimeAdapter: Sendable {
         // A custom command is known by what runs in the pane: a shell, ipython, a Python input()
         // loop, the stub; anything else gets the generic line prompt.
         case .custom: return [.stub, .ipython, .shell, .pythonREPL, .linePrompt]
-        // Their input boxes were never captured from the real programs here: no guessing.
+        // Its input box was never captured from the real program here (no build of it could be
+        // installed): no guessing.
         case .opencode: return []
         }
     }
