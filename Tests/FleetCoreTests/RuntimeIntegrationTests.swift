@@ -281,6 +281,19 @@ struct HookPayloadTests {
         #expect(try event("message.part.updated") == nil)
     }
 
+    // The plugin's chat.message hook passes {type, text}: the start of the prompt's text parts.
+    @Test("opencode: chat.message acknowledges a framed message and leaves the state; the plugin forwards it")
+    func opencodeAcknowledgement() throws {
+        #expect(try update(.opencode, "chat.message", #"{"type":"chat.message","text":"[mosaic msg=m7-x from=ops] Plan it."}"#)
+                == StatusUpdate(status: nil, ack: "m7-x", event: "opencode:chat.message"))
+        #expect(try update(.opencode, "chat.message", #"{"type":"chat.message","text":"typed by a person"}"#) == nil)
+        #expect(try update(.opencode, "chat.message", #"{"type":"chat.message"}"#) == nil)
+        #expect(RuntimeAdapter.of(.opencode).acknowledgesMessages)
+        let plugin = OpencodeIntegration().pluginSource(HookCommand(mosaic: "/bin/mosaic", home: "/h", agent: "a1"))
+        #expect(plugin.contains(#""chat.message": async (input, output)"#) && plugin.contains(".slice(0, 512)"))
+        #expect(plugin.contains(#"join("\n")"#), "a JS escape, not a line break inside a string literal")
+    }
+
     @Test("aider: the notification command is waiting for input and reads no payload; analytics lines for busy")
     func aider() throws {
         #expect(RuntimeIntegrations.of(.aider).payloadSource == .none)

@@ -80,7 +80,7 @@ struct SimulatedRuntimeTests {
     }
 
     // Claude Code's acknowledgement is tested against the real program (ClaudeTests).
-    @Test("send to opencode, whose input box was never captured from the real program: refused without --force, nothing typed; typed with it")
+    @Test("send to opencode, whose input box was never captured from the real program: refused without --force, nothing typed; with it typed and acknowledged")
     func unknownInputLine() async throws {
         let fleet = try fleet("opencode")
         #expect(try await fleet.mosaic(["fleet", "up"]).status == 0)
@@ -89,9 +89,12 @@ struct SimulatedRuntimeTests {
         let r = try #require(try JSONSerialization.jsonObject(with: refused.standardOutput) as? [String: Any])
         #expect(refused.status == 3 && r["verdict"] as? String == "unverifiable" && r["typed"] as? Bool == false, "\(r)")
         #expect(try await !fleet.screen("sim").contains("not without force"))
-        let sent = try await fleet.mosaic(["agent", "send", "sim", "-m", "Plan the refactor.", "--force", "--json"])
+        // With --force it types; the plugin's chat.message hook sees the framed prompt and
+        // acknowledges its id, so --verify gets a definitive verdict without reading the screen.
+        let sent = try await fleet.mosaic(["agent", "send", "sim", "-m", "Plan the refactor.", "--force", "--verify", "--json"])
         let s = try #require(try JSONSerialization.jsonObject(with: sent.standardOutput) as? [String: Any])
         #expect(sent.status == 0 && s["typed"] as? Bool == true && s["submitted"] as? Bool == true, "\(s)")
+        #expect(s["verdict"] as? String == "accepted" && (s["reason"] as? String ?? "").contains("acknowledged"), "\(s)")
         try await fleet.waitUntil("the message reached the fake opencode") { try await fleet.screen("sim").contains("Plan the refactor.") }
         try await fleet.mosaic(["fleet", "down"])
     }

@@ -42,7 +42,9 @@ public struct RuntimeAdapter: Sendable {
         // message id (see PiIntegration). Since 1.0 it runs fullscreen (measured: alternate_on 1).
         case .pi: return .init(kind: kind, binary: "pi", expectedCommands: ["pi", "node"], resetCommand: "/new",
                                acknowledgesMessages: true, usesAlternateScreen: true)
-        case .opencode: return .init(kind: kind, binary: "opencode", expectedCommands: ["opencode", "node", "bun"], resetCommand: "/new")
+        // opencode's plugin `chat.message` hook acknowledges the message id (see OpencodeIntegration).
+        case .opencode: return .init(kind: kind, binary: "opencode", expectedCommands: ["opencode", "node", "bun"], resetCommand: "/new",
+                                     acknowledgesMessages: true)
         case .aider: return .init(kind: kind, binary: "aider", expectedCommands: ["aider", "python", "python3"], resetCommand: "/clear")
         case .stub:
             return .init(kind: kind, binary: nil, expectedCommands: ["mosaic"], resetCommand: "/reset",

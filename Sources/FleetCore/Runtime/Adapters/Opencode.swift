@@ -13,10 +13,21 @@ import Foundation
 /// `session.idle` → waiting for input; `permission.updated` / `permission.asked` → waiting for
 /// approval; `permission.replied` → busy. The plugin forwards only these, as
 /// `{"type": …, "properties": {"status": {"type": …}}}` on stdin.
+///
+/// Acknowledgement: the plugin's `chat.message` hook (`(input: {sessionID, agent?, model?,
+/// messageID?, variant?}, output: {message: UserMessage, parts: Part[]})`, "called when a new
+/// message is received", in opencode's plugin package) sees a submitted prompt's parts; the
+/// plugin passes the start of its text parts as `{"type": "chat.message", "text": …}`, and a
+/// `[mosaic msg=<id> …]` frame in it acknowledges the message, as Claude Code's
+/// UserPromptSubmit does. Read from opencode's plugin types, not run: no build of opencode could
+/// be installed here (see README).
 public struct OpencodeIntegration: RuntimeIntegration {
     public var kind: RuntimeKind { .opencode }
 
     public static let forwardedEvents = ["session.status", "session.idle", "permission.updated", "permission.asked", "permission.replied"]
+
+    /// How much of a submitted prompt's text the plugin passes on: the frame is at its start.
+    public static let messageTextLimit = 512
 
     public func launch(_ context: IntegrationContext) -> LaunchAdditions {
         var arguments: [String] = []
@@ -51,9 +62,27 @@ public struct OpencodeIntegration: RuntimeIntegration {
           }
         }
 
+        function acknowledge(parts) {
+          try {
+            const text = (Array.isArray(parts) ? parts : [])
+              .filter((part) => part && part.type === "text" && typeof part.text === "string")
+              .map((part) => part.text).join("\\n").slice(0, \(Self.messageTextLimit));
+            if (!text.includes("[mosaic msg=")) return;
+            const child = spawn(hook[0], [...hook.slice(1), "chat.message"], { stdio: ["pipe", "ignore", "ignore"] });
+            child.on("error", () => {});
+            child.stdin.on("error", () => {});
+            child.stdin.end(JSON.stringify({ type: "chat.message", text }));
+          } catch (error) {
+            // An acknowledgement must never break the agent.
+          }
+        }
+
         export const MosaicStatus = async () => ({
           event: async ({ event }) => {
             if (event && forwarded.has(event.type)) report(event);
+          },
+          "chat.message": async (input, output) => {
+            acknowledge(output && output.parts);
           },
         });
 
@@ -73,6 +102,9 @@ public struct OpencodeIntegration: RuntimeIntegration {
         case "session.idle": return .waiting(tag, for: .input)
         case "permission.updated", "permission.asked": return .waiting(tag, for: .approval)
         case "permission.replied": return .busy(tag)
+        case "chat.message":
+            guard let id = StubAgent.messageId(in: payload.string("text") ?? "") else { return nil }
+            return StatusUpdate(status: nil, ack: id, event: tag)
         default: return nil
         }
     }
