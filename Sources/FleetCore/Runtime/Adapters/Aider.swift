@@ -51,41 +51,17 @@ public struct AiderIntegration: RuntimeIntegration {
 }
 
 /// Follows aider's analytics log from where it ended when the sidecar started: one JSON object
-/// per line, appended by aider. A partial last line waits for its newline.
+/// per line, appended by aider.
 public final class AiderEventLog: RuntimeEventSource {
-    public let path: String
-    private var offset: off_t
-    private var pending = Data()
+    private let follower: LineFollower
+    public var path: String { follower.path }
 
-    public init(path: String) {
-        self.path = path
-        var info = stat()
-        offset = stat(path, &info) == 0 ? info.st_size : 0
-    }
+    public init(path: String) { follower = LineFollower(path: path) }
 
     public func poll() -> EventPoll {
-        var info = stat()
-        // No file yet: aider has not logged its first event.
-        guard stat(path, &info) == 0 else { return EventPoll() }
-        if info.st_size < offset {  // replaced or truncated: start over
-            offset = 0
-            pending = Data()
-        }
-        guard info.st_size > offset else { return EventPoll() }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return EventPoll(problems: ["\(path): cannot open: \(String(cString: strerror(errno)))"]) }
-        defer { close(fd) }
-        let count = Int(min(info.st_size - offset, 1 << 20))
-        var buffer = [UInt8](repeating: 0, count: count)
-        let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, offset) }
-        guard n > 0 else { return EventPoll() }
-        offset += off_t(n)
-        pending.append(contentsOf: buffer[0..<n])
-        guard let lastNewline = pending.lastIndex(of: 0x0A) else { return EventPoll() }
-        let complete = pending[pending.startIndex...lastNewline]
-        pending = Data(pending[pending.index(after: lastNewline)...])
-        var result = EventPoll()
-        for line in String(decoding: complete, as: UTF8.self).split(separator: "\n") {
+        let (lines, problem) = follower.read()
+        var result = EventPoll(problems: problem.map { [$0] } ?? [])
+        for line in lines {
             do {
                 if let update = try AiderIntegration.update(forEventLine: line) { result.updates.append(update) }
             } catch {
