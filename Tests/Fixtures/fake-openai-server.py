@@ -17,6 +17,13 @@ integration tests run the real programs against this server instead of a paid AP
                                  reads (response.created, response.output_item.added,
                                  response.output_text.delta, response.output_item.done,
                                  response.completed), or one response object without "stream".
+- POST /v1/messages           -> Anthropic's Messages API (Claude Code), the same after --delay;
+  a user message holding `RUN-COMMAND: <command>` (up to the end of its line) is answered with a
+  tool_use of Claude Code's Bash tool for that command instead, so the program asks to run it;
+  the request that carries the tool's result gets --reply.
+  With --stream-first TEXT a streamed text answer starts at once with TEXT and the rest follows
+  after --delay (a model that is visibly answering, for tests that interrupt it).
+- POST /v1/messages/count_tokens -> {"input_tokens": 1}.
 - --log FILE appends one JSON line per model request: {"model", "stream", "last_user"} (for a
   Responses request also "api": "responses" and "effort", its reasoning effort; last_user is the
   text of its last user message).
@@ -39,6 +46,7 @@ def parse_args():
     p.add_argument("--port-file", required=True)
     p.add_argument("--delay", type=float, default=1.0)
     p.add_argument("--reply", default="Fake reply.")
+    p.add_argument("--stream-first")
     p.add_argument("--log")
     p.add_argument("--lifetime", type=float, default=300.0)
     p.add_argument("--max-requests", type=int, default=200)
@@ -77,6 +85,24 @@ def last_user_input_text(items):
                 return "".join(part.get("text", "") for part in content if isinstance(part, dict))
             return content if isinstance(content, str) else ""
     return ""
+
+
+def last_message_has_tool_result(messages):
+    """Whether the request's last message returns a tool's result (the turn goes on after a tool)."""
+    last = (messages or [{}])[-1]
+    content = last.get("content") if isinstance(last, dict) else None
+    return isinstance(content, list) and any(isinstance(p, dict) and p.get("type") == "tool_result" for p in content)
+
+
+def requested_command(messages):
+    """The command a `RUN-COMMAND: <command>` line in the last user message asks for, if any."""
+    if last_message_has_tool_result(messages):
+        return None
+    for line in last_user_text(messages).splitlines():
+        marker = line.find("RUN-COMMAND:")
+        if marker >= 0:
+            return line[marker + len("RUN-COMMAND:"):].strip() or None
+    return None
 
 
 def log_entry(entry):
@@ -223,10 +249,24 @@ class Handler(BaseHTTPRequestHandler):
     def answer_messages(self, request):
         """Anthropic's Messages API (POST /v1/messages), what Claude Code speaks: one text block."""
         count = self.count()
+        messages = request.get("messages")
+        command = requested_command(messages)
         log_entry({"api": "anthropic", "model": request.get("model"), "stream": bool(request.get("stream")),
-                   "last_user": last_user_text(request.get("messages"))})
-        time.sleep(ARGS.delay)
+                   "last_user": last_user_text(messages), "tool_result": last_message_has_tool_result(messages),
+                   "tool_use": command})
+        early = bool(ARGS.stream_first) and request.get("stream") and not command
+        if not early:
+            time.sleep(ARGS.delay)
         message_id = "msg_fake_%d" % count
+        if command:
+            block = {"type": "tool_use", "id": "toolu_fake_%d" % count, "name": "Bash",
+                     "input": {"command": command, "description": "Run the requested command"}}
+            start_block, delta = dict(block, input={}), {"type": "input_json_delta", "partial_json": json.dumps(block["input"])}
+            stop_reason = "tool_use"
+        else:
+            block = {"type": "text", "text": ARGS.reply}
+            start_block, delta = {"type": "text", "text": ""}, {"type": "text_delta", "text": ARGS.reply}
+            stop_reason = "end_turn"
         model = request.get("model") or "fake"
         usage = {"input_tokens": 1, "output_tokens": 1, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
         if request.get("stream"):
@@ -239,22 +279,28 @@ class Handler(BaseHTTPRequestHandler):
                 ("message_start", {"type": "message_start", "message": {
                     "id": message_id, "type": "message", "role": "assistant", "model": model, "content": [],
                     "stop_reason": None, "stop_sequence": None, "usage": usage}}),
-                ("content_block_start", {"type": "content_block_start", "index": 0,
-                                         "content_block": {"type": "text", "text": ""}}),
-                ("content_block_delta", {"type": "content_block_delta", "index": 0,
-                                         "delta": {"type": "text_delta", "text": ARGS.reply}}),
+                ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": start_block}),
+                ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}),
                 ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-                ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                ("message_delta", {"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": None},
                                    "usage": {"output_tokens": 1}}),
                 ("message_stop", {"type": "message_stop"}),
             ]
+            if early:
+                first = ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                                 "delta": {"type": "text_delta", "text": ARGS.stream_first}})
+                for name, data in events[:2] + [first]:
+                    self.wfile.write(("event: %s\ndata: %s\n\n" % (name, json.dumps(data))).encode())
+                self.wfile.flush()
+                time.sleep(ARGS.delay)
+                events = events[2:]
             for name, data in events:
                 self.wfile.write(("event: %s\ndata: %s\n\n" % (name, json.dumps(data))).encode())
             self.wfile.flush()
             self.close_connection = True
         else:
             self.send_json(200, {"id": message_id, "type": "message", "role": "assistant", "model": model,
-                                 "content": [{"type": "text", "text": ARGS.reply}], "stop_reason": "end_turn",
+                                 "content": [block], "stop_reason": stop_reason,
                                  "stop_sequence": None, "usage": usage})
         self.stop_after(count)
 

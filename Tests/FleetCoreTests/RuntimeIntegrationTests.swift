@@ -175,6 +175,86 @@ struct HookPayloadTests {
         #expect(try real("Stop") == .waiting("claude:Stop", for: .input))
     }
 
+    @Test("claude: the PermissionRequest payload the real Claude Code sent is waiting for approval; every payload's transcript path is kept for the sidecar")
+    func claudePermissionAndTranscriptPath() throws {
+        let payload = try Self.claudeFixture("PermissionRequest")
+        #expect(try HookCall(runtime: .claude, event: "PermissionRequest", payload: payload).update() == .waiting("claude:PermissionRequest", for: .approval))
+        let dir = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = RuntimeStateStore(directory: dir)
+        try HookCall(runtime: .claude, event: "PermissionRequest", payload: payload).record(for: "c1", in: store)
+        let files = AgentRuntimeFiles(runDirectory: dir, agent: "c1")
+        #expect(FileIO.readSmall(files.claudeTranscript)
+                == "/home/dev/.claude/projects/-home-dev-work/e1a42605-adf6-4870-9382-ddc876ff1d08.jsonl\n")
+        #expect(store.read("c1")?.waitingFor == .approval)
+        // Only an absolute path on one line is kept; other runtimes keep nothing.
+        let claude = ClaudeIntegration()
+        #expect(claude.remember(event: "Stop", payload: HookPayload(object: ["transcript_path": "~/x.jsonl"]), files: files).isEmpty)
+        #expect(claude.remember(event: "Stop", payload: HookPayload(object: ["transcript_path": "/x\n/y"]), files: files).isEmpty)
+        #expect(PiIntegration().remember(event: "input", payload: HookPayload(object: ["transcript_path": "/x"]), files: files).isEmpty)
+        files.removeAll()
+        #expect(!FileManager.default.fileExists(atPath: files.claudeTranscript), "down removes it")
+        // A bad agent name writes nothing anywhere.
+        #expect(throws: (any Error).self) { try HookCall(runtime: .claude, event: "Stop", payload: payload).record(for: "../c1", in: store) }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/../c1.claude-transcript"))
+    }
+
+    static func tempDirectory() throws -> String {
+        var template = Array("\(NSTemporaryDirectory())/claude-transcript.XXXXXX".utf8CString)
+        return String(cString: try #require(mkdtemp(&template)))
+    }
+
+    @Test("claude: its transcript's interruption (a declined permission prompt, as the real Claude Code wrote it) is waiting for input; other lines say nothing")
+    func claudeTranscriptLines() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/hooks/claude-2.1.332-transcript-declined.jsonl")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)
+        let found = try lines.compactMap { try ClaudeIntegration.update(forTranscriptLine: $0) }
+        #expect(found.count == 1, "only the interruption: not the turn's duration, not the rejected tool result")
+        #expect(found.first?.update == .waiting("claude:interrupted", for: .input))
+        #expect(found.first?.at == Timestamp.parse("2026-11-25T22:30:08.820Z"))
+        #expect(try ClaudeIntegration.update(forTranscriptLine: #"{"type":"user","message":{"role":"user","content":"[Request interrupted by user]"},"timestamp":"2026-11-25T22:31:00.000Z"}"#)?.update
+                == .waiting("claude:interrupted", for: .input), "the plain form, while it answers")
+        #expect(try ClaudeIntegration.update(forTranscriptLine: #"{"type":"assistant","message":{"role":"assistant","content":[{"type":"text","text":"[Request interrupted by user] is what it says"}]}}"#) == nil)
+    }
+
+    @Test("claude: the transcript watch follows the transcript the hooks named, from where it was, and drops an interruption older than the last report")
+    func claudeTranscriptWatch() throws {
+        let dir = try Self.tempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let files = AgentRuntimeFiles(runDirectory: dir, agent: "c1")
+        let store = RuntimeStateStore(directory: dir)
+        let watch = ClaudeTranscriptWatch(pointer: files.claudeTranscript, states: store, agent: "c1", every: .zero)
+        #expect(watch.poll() == EventPoll(), "no transcript named yet")
+        let transcript = dir + "/session-1.jsonl"
+        try FileIO.writeAtomically(#"{"type":"user","message":{"content":"[Request interrupted by user]"},"timestamp":"2026-11-25T22:00:00.000Z"}"# + "\n",
+                                   to: transcript, mode: 0o600)
+        try files.write([AgentFile(path: files.claudeTranscript, contents: transcript + "\n")])
+        #expect(watch.poll() == EventPoll(), "what was there before the path was learnt is history")
+        func append(_ line: String) throws {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: transcript))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data((line + "\n").utf8))
+            try handle.close()
+        }
+        _ = try store.apply(.waiting("claude:PermissionRequest", for: .approval), for: "c1", now: Timestamp.parse("2026-11-25T22:10:00.000Z")!)
+        try append(#"{"type":"user","message":{"content":[{"type":"text","text":"[Request interrupted by user for tool use]"}]},"timestamp":"2026-11-25T22:10:05.000Z"}"#)
+        #expect(watch.poll().updates == [.waiting("claude:interrupted", for: .input)])
+        #expect(watch.poll() == EventPoll(), "read once")
+        // The next prompt's hook came before the watch saw an interruption: old news.
+        _ = try store.apply(.busy("claude:UserPromptSubmit"), for: "c1", now: Timestamp.parse("2026-11-25T22:20:00.000Z")!)
+        try append(#"{"type":"user","message":{"content":[{"type":"text","text":"[Request interrupted by user]"}]},"timestamp":"2026-11-25T22:19:59.000Z"}"#)
+        #expect(watch.poll().updates.isEmpty)
+        // A new session (/clear) names a new transcript, read from its start if it is new.
+        let second = dir + "/session-2.jsonl"
+        try files.write([AgentFile(path: files.claudeTranscript, contents: second + "\n")])
+        #expect(watch.poll() == EventPoll())
+        try FileIO.writeAtomically(#"{"type":"user","message":{"content":"[Request interrupted by user]"},"timestamp":"2026-11-25T22:30:00.000Z"}"# + "\n",
+                                   to: second, mode: 0o600)
+        #expect(watch.poll().updates == [.waiting("claude:interrupted", for: .input)])
+    }
+
     @Test("claude: the payload's hook_event_name wins over the argument; unknown events change nothing")
     func claudeOthers() throws {
         #expect(try update(.claude, "Stop", #"{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt":"x"}"#) == .busy("claude:UserPromptSubmit"))

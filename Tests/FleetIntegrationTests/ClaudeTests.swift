@@ -24,6 +24,11 @@ struct ClaudeTests {
             "projects": [(work as NSString).standardizingPath: ["hasTrustDialogAccepted": true, "hasCompletedProjectOnboarding": true, "allowedTools": [String]()]],
         ]
         try JSONSerialization.data(withJSONObject: state).write(to: URL(fileURLWithPath: claudeHome + "/.claude.json"))
+        // The user's own settings: permission prompts as before auto mode (2.1's default lets a
+        // classifier approve "lower-risk" commands, measured: a `touch` ran unasked), and a hook of
+        // their own. mosaic's per-agent settings file must leave both in force.
+        try FileIO.makeDirectory(claudeHome + "/.claude", mode: 0o700)
+        try Data(Self.userSettings(claudeHome).utf8).write(to: URL(fileURLWithPath: claudeHome + "/.claude/settings.json"))
         let env = [
             "HOME": claudeHome, "ANTHROPIC_BASE_URL": "http://127.0.0.1:\(server.port)", "ANTHROPIC_API_KEY": Self.apiKey,
             "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1",
@@ -33,6 +38,12 @@ struct ClaudeTests {
         }.joined()
         try fleet.writeRoster(agents: yaml, interval: interval)
         return fleet
+    }
+
+    /// The user's own `~/.claude/settings.json` in the tests.
+    static func userSettings(_ claudeHome: String) -> String {
+        #"{"permissions": {"defaultMode": "default", "disableAutoMode": "disable"}, "#
+            + #""hooks": {"UserPromptSubmit": [{"hooks": [{"type": "command", "command": "echo user-hook >> \#(claudeHome)/user-hook.log"}]}]}}"#
     }
 
     /// Claude Code is ready when its composer (`❯` between two rules) is on the screen.
@@ -84,6 +95,83 @@ struct ClaudeTests {
         try await fleet.waitUntil("the sidecar is gone") { fleet.sidecars.isEmpty }
         let left = try FileManager.default.contentsOfDirectory(atPath: fleet.paths.runDirectory)
         #expect(left.isEmpty, "run directory still holds \(left) (the per-agent settings file must go)")
+    }
+
+    @Test("a tool call: waiting for approval while Claude Code asks; send types nothing into the dialog; approved, the tool runs, then waiting for input")
+    func approval() async throws {
+        let server = try FakeOpenAIServer(delay: 0.5)
+        let fleet = try fleet(server)
+        #expect(try await fleet.mosaic(["fleet", "up"]).status == 0)
+        try await waitForPrompt(fleet)
+        try await fleet.waitUntil("its SessionStart hook has reported", timeout: .seconds(20)) {
+            try await fleet.runtimeRow("claude1")?.state == "ok"
+        }
+        let marker = "approved-by-operator.txt"
+        let asked = try await fleet.mosaic(["agent", "send", "claude1", "-m", "Please RUN-COMMAND: touch \(marker)", "--verify", "--json"])
+        let a = try json(asked)
+        #expect(asked.status == 0 && a["verdict"] as? String == "accepted", "\(a)")
+        try await fleet.waitUntil("waiting for approval (the model asked to run a command)", timeout: .seconds(30)) {
+            let row = try await fleet.runtimeRow("claude1")
+            return row?.state == "waiting" && row?.waitingFor == "approval"
+        }
+        let dialog = try await fleet.screen("claude1")
+        #expect(dialog.contains("touch \(marker)"), "Claude Code shows the command it asks about: \(dialog)")
+        #expect(try await fleet.mosaic(["fleet", "ps"]).stdout.contains("waiting/approval"))
+
+        let blocked = try await fleet.mosaic(["agent", "send", "claude1", "-m", "not into the dialog", "--verify", "--ready-timeout", "2", "--json"])
+        let b = try json(blocked)
+        #expect(blocked.status == 75 && b["verdict"] as? String == "busy" && b["typed"] as? Bool == false, "\(b)")
+        #expect(!FileManager.default.fileExists(atPath: fleet.home + "/work/" + marker), "nothing answered the dialog")
+
+        try await fleet.tmux.run(["send-keys", "-t", "=claude1:", "Enter"])  // the dialog's first choice: Yes
+        try await fleet.waitUntil("the approved command ran", timeout: .seconds(20)) {
+            FileManager.default.fileExists(atPath: fleet.home + "/work/" + marker)
+        }
+        try await fleet.waitUntil("waiting for input after the turn", timeout: .seconds(30)) {
+            let row = try await fleet.runtimeRow("claude1")
+            return row?.state == "waiting" && row?.waitingFor == "input"
+        }
+        #expect(!server.userMessages.contains { $0.contains("not into the dialog") })
+
+        // Declined (Esc at the prompt): the turn ends and no hook runs; the transcript says so.
+        let again = try await fleet.mosaic(["agent", "send", "claude1", "-m", "Please RUN-COMMAND: touch declined.txt", "--verify", "--json"])
+        #expect(again.status == 0, "\(again.stdout)")
+        try await fleet.waitUntil("waiting for approval again", timeout: .seconds(30)) {
+            try await fleet.runtimeRow("claude1")?.waitingFor == "approval"
+        }
+        try await fleet.tmux.run(["send-keys", "-t", "=claude1:", "Escape"])
+        try await fleet.waitUntil("declined: waiting for input, from the transcript's interruption", timeout: .seconds(10)) {
+            let row = try await fleet.runtimeRow("claude1")
+            return row?.state == "waiting" && row?.waitingFor == "input"
+        }
+        #expect(FileIO.readSmall(fleet.paths.runDirectory + "/claude1.state")?.contains("event=claude:interrupted") == true)
+        #expect(!FileManager.default.fileExists(atPath: fleet.home + "/work/declined.txt"))
+        #expect((FileIO.readSmall(fleet.home + "/claude-home/user-hook.log") ?? "").components(separatedBy: "user-hook").count - 1 == 2,
+                "the user's own UserPromptSubmit hook ran beside mosaic's, once per prompt")
+        #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
+        // The user's settings were in force (the prompt came, their hook ran) and are as they were.
+        #expect(FileIO.readSmall(fleet.home + "/claude-home/.claude/settings.json") == Self.userSettings(fleet.home + "/claude-home"))
+    }
+
+    @Test("Esc while it answers ends the turn: waiting for input, not busy")
+    func interrupted() async throws {
+        let server = try FakeOpenAIServer(delay: 8, streamFirst: "Thinking it over")
+        let fleet = try fleet(server)
+        #expect(try await fleet.mosaic(["fleet", "up"]).status == 0)
+        try await waitForPrompt(fleet)
+        let sent = try await fleet.mosaic(["agent", "send", "claude1", "-m", "Take your time.", "--verify", "--json"])
+        #expect(sent.status == 0, "\(sent.stdout)")
+        try await fleet.waitUntil("busy", timeout: .seconds(10)) { try await fleet.runtimeRow("claude1")?.state == "busy" }
+        // Measured, 2.1.332: Esc before the answer's first words puts the prompt back into the
+        // composer and reports nothing (no hook, no transcript line); once it answers, Esc ends
+        // the turn and its Stop hook runs (the transcript's interruption would say so too).
+        try await fleet.waitUntil("it answers", timeout: .seconds(10)) { try await fleet.screen("claude1").contains("Thinking it over") }
+        try await fleet.tmux.run(["send-keys", "-t", "=claude1:", "Escape"])
+        try await fleet.waitUntil("waiting for input after the interruption", timeout: .seconds(5)) {
+            let row = try await fleet.runtimeRow("claude1")
+            return row?.state == "waiting" && row?.waitingFor == "input"
+        }
+        #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
     }
 
     @Test("an operator's draft in Claude Code's composer is refused and left alone; --force clears it (Escape Escape) and sends")

@@ -18,7 +18,8 @@ final class FakeOpenAIServer: @unchecked Sendable {
     private let process: ChildProcess
     private let directory: String
 
-    init(delay: Double = 2, reply: String = "Fake reply.") throws {
+    /// `streamFirst`: Messages API answers stream this text at once, then the rest after `delay`.
+    init(delay: Double = 2, reply: String = "Fake reply.", streamFirst: String? = nil) throws {
         directory = try TestFleet.makeTempDirectory("fake-openai")
         log = directory + "/requests.jsonl"
         let portFile = directory + "/port"
@@ -26,7 +27,8 @@ final class FakeOpenAIServer: @unchecked Sendable {
         // beside a systemd user manager, Process's waitUntilExit could spin for ever.
         do {
             process = try ChildProcess(Invocation("python3", [Repository.root + "/Tests/Fixtures/fake-openai-server.py", "--port-file", portFile,
-                                                               "--delay", String(delay), "--reply", reply, "--log", log, "--lifetime", "600"]))
+                                                               "--delay", String(delay), "--reply", reply, "--log", log, "--lifetime", "600"]
+                                                   + (streamFirst.map { ["--stream-first", $0] } ?? [])))
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error

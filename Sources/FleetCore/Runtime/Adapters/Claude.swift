@@ -10,7 +10,13 @@ import Foundation
 /// `UserPromptSubmit` and `PostToolUse` → busy; `Stop` → waiting for input; `Notification`
 /// with `notification_type` `permission_prompt` → waiting for approval, `idle_prompt` or
 /// `elicitation_dialog` → waiting for input; `PermissionRequest` → waiting for approval;
-/// `SessionStart` → ok. A hook prints nothing (stdout of `UserPromptSubmit` would reach the
+/// `SessionStart` → ok. No hook runs when the operator interrupts a turn (Esc while it works) or
+/// declines a permission prompt (measured, 2.1.332: after `PermissionRequest`, nothing; the turn
+/// just ends), so the last report would stand, busy or waiting for approval, at an idle prompt.
+/// Claude Code writes the interruption to its transcript (`[Request interrupted by user…]`), whose
+/// path every hook payload carries (`transcript_path`): the hooks keep that path in
+/// `<run>/<agent>.claude-transcript`, and the sidecar follows the transcript for interruptions
+/// (`ClaudeTranscriptWatch`). A hook prints nothing (stdout of `UserPromptSubmit` would reach the
 /// model's context) and never exits 2 (that would block the prompt).
 ///
 /// Run for real (Claude Code 2.1.332, the binary in PyPI's claude-agent-sdk 0.2.189, against a
@@ -65,6 +71,31 @@ public struct ClaudeIntegration: RuntimeIntegration {
         }
     }
 
+    /// The transcript's path, from any hook's payload, for the sidecar's `ClaudeTranscriptWatch`.
+    public func remember(event: String, payload: HookPayload, files: AgentRuntimeFiles) -> [AgentFile] {
+        guard let path = payload.string("transcript_path"), path.hasPrefix("/"), !path.contains("\n") else { return [] }
+        return [AgentFile(path: files.claudeTranscript, contents: path + "\n")]
+    }
+
+    public func eventSources(files: AgentRuntimeFiles, environment: [String: String]) -> [any RuntimeEventSource] {
+        [ClaudeTranscriptWatch(pointer: files.claudeTranscript, states: RuntimeStateStore(directory: files.runDirectory), agent: files.agent)]
+    }
+
+    /// One line of Claude Code's transcript (JSONL): an interruption by the operator (Esc while it
+    /// works, or a declined permission prompt) ends the turn, so it waits for input. Measured, 2.1.332:
+    /// `{"type":"user","message":{"role":"user","content":[{"type":"text","text":"[Request
+    /// interrupted by user for tool use]"}]},"timestamp":"2026-…Z",…}` (`[Request interrupted by
+    /// user]` while it answers). Returns the change and when it happened.
+    public static func update(forTranscriptLine line: Substring) throws -> (update: StatusUpdate, at: Date?)? {
+        // Cheap test first: transcripts are long, interruptions rare.
+        guard line.contains("[Request interrupted by user") else { return nil }
+        let entry = try HookPayload.parse(Data(line.utf8))
+        guard entry.string("type") == "user", let message = entry.object("message") else { return nil }
+        let interrupted = message.texts().contains { $0.hasPrefix("[Request interrupted by user") }
+        guard interrupted else { return nil }
+        return (.waiting("claude:interrupted", for: .input), entry.string("timestamp").flatMap(Timestamp.parse))
+    }
+
     /// `notification_type` where Claude Code sends it; older versions send only `message`
     /// ("Claude needs your permission to use Bash", "Claude is waiting for your input").
     static func notification(_ payload: HookPayload, tag: String) -> StatusUpdate? {
@@ -78,5 +109,48 @@ public struct ClaudeIntegration: RuntimeIntegration {
             if message.contains("waiting for your input") { return .waiting(tag, for: .input) }
             return nil
         }
+    }
+}
+
+/// Follows Claude Code's transcript for what no hook reports: the operator interrupting a turn
+/// or declining a permission prompt. Which transcript: the one named in `pointer`, which the hooks
+/// keep (a new session, after `/clear`, has a new one); it is read from where it ended when the
+/// path was learnt. An interruption older than the state's last report (the next prompt's hook
+/// came first) is old news and is dropped. Looks every `every`.
+public final class ClaudeTranscriptWatch: RuntimeEventSource {
+    let pointer: String
+    let states: RuntimeStateStore
+    let agent: String
+    let every: Duration
+    private let clock = ContinuousClock()
+    private var next: ContinuousClock.Instant
+    private var follower: LineFollower?
+
+    public init(pointer: String, states: RuntimeStateStore, agent: String, every: Duration = .milliseconds(250)) {
+        self.pointer = pointer
+        self.states = states
+        self.agent = agent
+        self.every = every
+        next = clock.now
+    }
+
+    public func poll() -> EventPoll {
+        guard clock.now >= next else { return EventPoll() }
+        next = clock.now + every
+        let path = FileIO.readSmall(pointer, limit: 4096)?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if path != follower?.path { follower = path.map(LineFollower.init) }
+        guard let follower else { return EventPoll() }
+        let (lines, problem) = follower.read()
+        var result = EventPoll(problems: problem.map { [$0] } ?? [])
+        for line in lines {
+            do {
+                guard let (update, at) = try ClaudeIntegration.update(forTranscriptLine: line) else { continue }
+                if let at, let last = states.read(agent)?.ts, last > at { continue }
+                result.updates.append(update)
+            } catch {
+                result.problems.append("\(follower.path): skipped a line: \(error)")
+            }
+        }
+        return result
     }
 }

@@ -17,12 +17,16 @@ public protocol RuntimeIntegration: Sendable {
     /// Files the runtime appends events to, which the sidecar follows. `environment` is the
     /// sidecar's own, inherited from the agent's session (so a roster `env:` override is seen).
     func eventSources(files: AgentRuntimeFiles, environment: [String: String]) -> [any RuntimeEventSource]
+    /// Files a hook call leaves for the sidecar besides the state (Claude Code: where its
+    /// transcript is, which the hooks learn from their payload and the sidecar cannot).
+    func remember(event: String, payload: HookPayload, files: AgentRuntimeFiles) -> [AgentFile]
 }
 
 extension RuntimeIntegration {
     public var usesSidecar: Bool { true }
     public var payloadSource: HookPayloadSource { .standardInput }
     public func eventSources(files: AgentRuntimeFiles, environment: [String: String]) -> [any RuntimeEventSource] { [] }
+    public func remember(event: String, payload: HookPayload, files: AgentRuntimeFiles) -> [AgentFile] { [] }
 }
 
 /// The integration of each runtime kind.
@@ -140,6 +144,15 @@ public struct HookPayload: @unchecked Sendable {
     public func string(_ key: String) -> String? { object[key] as? String }
     public func bool(_ key: String) -> Bool? { object[key] as? Bool }
     public func object(_ key: String) -> HookPayload? { (object[key] as? [String: Any]).map(HookPayload.init) }
+    /// The texts of a message's `content`: the string itself, or each part's `text` whose
+    /// `type` is `text` (the chat APIs' two forms).
+    public func texts() -> [String] {
+        if let text = object["content"] as? String { return [text] }
+        return (object["content"] as? [Any] ?? []).compactMap { part in
+            guard let part = part as? [String: Any], part["type"] as? String == "text" else { return nil }
+            return part["text"] as? String
+        }
+    }
 }
 
 public enum HookPayloadError: Error, Equatable, CustomStringConvertible {

@@ -14,6 +14,8 @@ public struct AgentRuntimeFiles: Sendable, Equatable {
 
     /// Per-agent Claude Code settings (hooks), passed with `claude --settings`.
     public var claudeSettings: String { path("claude-settings.json") }
+    /// The path of Claude Code's transcript of the current session, as its hooks last saw it.
+    public var claudeTranscript: String { path("claude-transcript") }
     /// The pi extension that forwards pi's lifecycle events, passed with `pi --extension`.
     public var piExtension: String { path("pi-extension.ts") }
     /// The opencode config directory (`OPENCODE_CONFIG_DIR`) holding mosaic's status plugin.
@@ -59,7 +61,7 @@ public struct AgentRuntimeFiles: Sendable, Equatable {
     /// changed since), and the state the hooks kept; stops its sidecar first.
     public func removeAll() {
         stopSidecar()
-        for file in [claudeSettings, piExtension, opencodePlugin, aiderEvents, sidecarLog] { unlink(file) }
+        for file in [claudeSettings, claudeTranscript, piExtension, opencodePlugin, aiderEvents, sidecarLog] { unlink(file) }
         rmdir("\(opencodeConfigDirectory)/plugins")
         rmdir(opencodeConfigDirectory)
         RuntimeStateStore(directory: runDirectory).remove(agent)

@@ -13,17 +13,25 @@ public struct HookCall: Sendable {
         self.payload = payload
     }
 
-    /// The state change this call reports; `nil` when the event says nothing about state.
-    public func update() throws -> StatusUpdate? {
-        let integration = RuntimeIntegrations.of(runtime)
-        let parsed = integration.payloadSource == .none ? HookPayload() : try HookPayload.parse(payload)
-        return integration.update(event: event, payload: parsed)
+    func parsed() throws -> HookPayload {
+        RuntimeIntegrations.of(runtime).payloadSource == .none ? HookPayload() : try HookPayload.parse(payload)
     }
 
-    /// Records the change for `agent`; returns the new state, or `nil` when nothing changed.
+    /// The state change this call reports; `nil` when the event says nothing about state.
+    public func update() throws -> StatusUpdate? {
+        RuntimeIntegrations.of(runtime).update(event: event, payload: try parsed())
+    }
+
+    /// Records the change for `agent` (and what the integration keeps for the sidecar beside
+    /// it, in the same run directory); returns the new state, or `nil` when nothing changed.
     @discardableResult
     public func record(for agent: String, in store: RuntimeStateStore, now: Date = Date()) throws -> RuntimeState? {
-        guard let update = try update() else { return nil }
+        try AgentName.validate(agent)
+        let integration = RuntimeIntegrations.of(runtime)
+        let payload = try parsed()
+        let kept = integration.remember(event: event, payload: payload, files: AgentRuntimeFiles(runDirectory: store.directory, agent: agent))
+        if !kept.isEmpty { try AgentRuntimeFiles(runDirectory: store.directory, agent: agent).write(kept) }
+        guard let update = integration.update(event: event, payload: payload) else { return nil }
         return try store.apply(update, for: agent, now: now)
     }
 }
