@@ -105,6 +105,25 @@ def requested_command(messages):
     return None
 
 
+def requested_input_command(items):
+    """For a Responses request: the command a `RUN-COMMAND: <command>` line of the last user
+    message asks for, unless a tool's output has come back since."""
+    if not isinstance(items, list):
+        return None
+    for item in reversed(items):
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "function_call_output":
+            return None
+        if item.get("role") == "user" and item.get("type", "message") == "message":
+            break
+    for line in last_user_input_text(items).splitlines():
+        marker = line.find("RUN-COMMAND:")
+        if marker >= 0:
+            return line[marker + len("RUN-COMMAND:"):].strip() or None
+    return None
+
+
 def log_entry(entry):
     if ARGS.log:
         with LOCK, open(ARGS.log, "a", encoding="utf-8") as log:
@@ -202,13 +221,22 @@ class Handler(BaseHTTPRequestHandler):
         count = self.count()
         reasoning = request.get("reasoning") if isinstance(request.get("reasoning"), dict) else {}
         log_entry({"api": "responses", "model": request.get("model"), "stream": bool(request.get("stream")),
-                   "effort": reasoning.get("effort"), "last_user": last_user_input_text(request.get("input"))})
+                   "effort": reasoning.get("effort"), "last_user": last_user_input_text(request.get("input")),
+                   "tools": [t.get("name") or t.get("type") for t in request.get("tools") or [] if isinstance(t, dict)],
+                   "tool_use": requested_input_command(request.get("input"))})
         time.sleep(ARGS.delay)
         response_id = "resp_fake_%d" % count
         item_id = "msg_fake_%d" % count
         created = int(time.time())
+        command = requested_input_command(request.get("input"))
         text = {"type": "output_text", "text": ARGS.reply, "annotations": []}
         item = {"type": "message", "id": item_id, "status": "completed", "role": "assistant", "content": [text]}
+        if command:
+            # Codex's exec_command, asking to run outside the sandbox: codex asks the operator.
+            arguments = json.dumps({"cmd": command, "sandbox_permissions": "require_escalated",
+                                    "justification": "The test asks to run this command."})
+            item = {"type": "function_call", "id": "fc_fake_%d" % count, "call_id": "call_fake_%d" % count,
+                    "name": "exec_command", "arguments": arguments, "status": "completed"}
         usage = {"input_tokens": 1, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": 1,
                  "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 2}
         response = {"id": response_id, "object": "response", "created_at": created, "status": "completed",
@@ -223,22 +251,35 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
         started = dict(response, status="in_progress", output=[], usage=None)
-        events = [
-            {"type": "response.created", "response": started},
-            {"type": "response.in_progress", "response": started},
-            {"type": "response.output_item.added", "output_index": 0,
-             "item": dict(item, status="in_progress", content=[])},
-            {"type": "response.content_part.added", "item_id": item_id, "output_index": 0, "content_index": 0,
-             "part": dict(text, text="")},
-            {"type": "response.output_text.delta", "item_id": item_id, "output_index": 0, "content_index": 0,
-             "delta": ARGS.reply},
-            {"type": "response.output_text.done", "item_id": item_id, "output_index": 0, "content_index": 0,
-             "text": ARGS.reply},
-            {"type": "response.content_part.done", "item_id": item_id, "output_index": 0, "content_index": 0,
-             "part": text},
-            {"type": "response.output_item.done", "output_index": 0, "item": item},
-            {"type": "response.completed", "response": response},
-        ]
+        if command:
+            events = [
+                {"type": "response.created", "response": started},
+                {"type": "response.in_progress", "response": started},
+                {"type": "response.output_item.added", "output_index": 0, "item": dict(item, status="in_progress", arguments="")},
+                {"type": "response.function_call_arguments.delta", "item_id": item["id"], "output_index": 0,
+                 "delta": item["arguments"]},
+                {"type": "response.function_call_arguments.done", "item_id": item["id"], "output_index": 0,
+                 "arguments": item["arguments"]},
+                {"type": "response.output_item.done", "output_index": 0, "item": item},
+                {"type": "response.completed", "response": response},
+            ]
+        else:
+            events = [
+                {"type": "response.created", "response": started},
+                {"type": "response.in_progress", "response": started},
+                {"type": "response.output_item.added", "output_index": 0,
+                 "item": dict(item, status="in_progress", content=[])},
+                {"type": "response.content_part.added", "item_id": item_id, "output_index": 0, "content_index": 0,
+                 "part": dict(text, text="")},
+                {"type": "response.output_text.delta", "item_id": item_id, "output_index": 0, "content_index": 0,
+                 "delta": ARGS.reply},
+                {"type": "response.output_text.done", "item_id": item_id, "output_index": 0, "content_index": 0,
+                 "text": ARGS.reply},
+                {"type": "response.content_part.done", "item_id": item_id, "output_index": 0, "content_index": 0,
+                 "part": text},
+                {"type": "response.output_item.done", "output_index": 0, "item": item},
+                {"type": "response.completed", "response": response},
+            ]
         for number, event in enumerate(events):
             event["sequence_number"] = number
             self.wfile.write(("event: %s\ndata: %s\n\n" % (event["type"], json.dumps(event))).encode())

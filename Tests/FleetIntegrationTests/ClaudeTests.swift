@@ -121,6 +121,7 @@ struct ClaudeTests {
         let blocked = try await fleet.mosaic(["agent", "send", "claude1", "-m", "not into the dialog", "--verify", "--ready-timeout", "2", "--json"])
         let b = try json(blocked)
         #expect(blocked.status == 75 && b["verdict"] as? String == "busy" && b["typed"] as? Bool == false, "\(b)")
+        #expect((b["reason"] as? String ?? "").contains("waits for an approval"), "\(b)")
         #expect(!FileManager.default.fileExists(atPath: fleet.home + "/work/" + marker), "nothing answered the dialog")
 
         try await fleet.tmux.run(["send-keys", "-t", "=claude1:", "Enter"])  // the dialog's first choice: Yes

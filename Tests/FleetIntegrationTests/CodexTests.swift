@@ -181,6 +181,52 @@ struct CodexTests {
         #expect(left.isEmpty, "run directory still holds \(left)")
     }
 
+    @Test("a command that needs approval: waiting for approval from codex's title; send types nothing, not even with --force; approved, it runs; declined, waiting for input")
+    func approval() async throws {
+        let server = try FakeOpenAIServer(delay: 0.5)
+        let fleet = try fleet(server)
+        #expect(try await fleet.mosaic(["fleet", "up"]).status == 0)
+        try await waitForComposer(fleet)
+        let work = Self.realPath(fleet.home) + "/work/"
+        // The fake model asks to run the command outside the sandbox (exec_command with
+        // sandbox_permissions require_escalated): codex asks the operator first.
+        let asked = try await fleet.mosaic(["agent", "send", "coder", "-m", "Please RUN-COMMAND: touch approved.txt", "--verify", "--json"])
+        #expect(asked.status == 0, "\(asked.stdout)")
+        try await fleet.waitUntil("waiting for approval (codex's title says Action Required)", timeout: .seconds(30)) {
+            let row = try await fleet.runtimeRow("coder")
+            return row?.state == "waiting" && row?.waitingFor == "approval"
+        }
+        #expect(RuntimeStateStore(directory: fleet.paths.runDirectory).read("coder")?.event == "codex:title-action-required")
+        #expect(try await fleet.screen("coder").contains("Would you like to run the following command?"))
+        // Its options take keys (`y` approves): a message typed there could answer it.
+        for force in [false, true] {
+            let blocked = try await fleet.mosaic(["agent", "send", "coder", "-m", "yes, you may", "--verify", "--ready-timeout", "1", "--json"]
+                                                 + (force ? ["--force"] : []))
+            let b = try json(blocked)
+            #expect(blocked.status == 75 && b["typed"] as? Bool == false && (b["reason"] as? String ?? "").contains("approval"), "\(b)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: work + "approved.txt"), "nothing answered the prompt")
+
+        try await fleet.tmux.run(["send-keys", "-t", "=coder:", "Enter"])  // its first choice: Yes, proceed
+        try await fleet.waitUntil("the approved command ran", timeout: .seconds(20)) { FileManager.default.fileExists(atPath: work + "approved.txt") }
+        try await fleet.waitUntil("waiting for input after the turn", timeout: .seconds(30)) {
+            let row = try await fleet.runtimeRow("coder")
+            return row?.state == "waiting" && row?.waitingFor == "input"
+        }
+
+        let again = try await fleet.mosaic(["agent", "send", "coder", "-m", "Please RUN-COMMAND: touch declined.txt", "--verify", "--json"])
+        #expect(again.status == 0, "\(again.stdout)")
+        try await fleet.waitUntil("waiting for approval again", timeout: .seconds(30)) { try await fleet.runtimeRow("coder")?.waitingFor == "approval" }
+        try await fleet.tmux.run(["send-keys", "-t", "=coder:", "Escape"])  // No, and tell Codex what to do differently
+        try await fleet.waitUntil("declined: waiting for input", timeout: .seconds(15)) {
+            let row = try await fleet.runtimeRow("coder")
+            return row?.state == "waiting" && row?.waitingFor == "input"
+        }
+        #expect(!FileManager.default.fileExists(atPath: work + "declined.txt"))
+        #expect(!server.userMessages.contains { $0.contains("yes, you may") })
+        #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
+    }
+
     @Test("send --verify to codex: accepted on the pane's evidence and really submitted; a multi-line message arrives whole; an operator's draft is refused and left alone; --force clears it; reset starts a new chat")
     func sendVerify() async throws {
         let server = try FakeOpenAIServer(delay: 1)

@@ -154,6 +154,11 @@ public struct Sender: Sendable {
         if snap.alternateOn && !adapter.usesAlternateScreen {
             return .notReady("a full-screen program (\(snap.currentCommand)) is in front")
         }
+        // An approval prompt takes keys as answers (codex: `y` approves): never type into one,
+        // not even with --force. The runtime's own report says when one is open.
+        if let beat = store.read(agent), beat.status == "waiting", beat.extra.contains(where: { $0 == ("waiting", "approval") }) {
+            return .notReady("it waits for an approval (its heartbeat says so); answer it with `mosaic agent attach \(agent)`")
+        }
         let shapes = InputLineReader.shapes(for: adapter, command: snap.currentCommand)
         if shapes.isEmpty { return .unknownShape(snap) }
         if adapter.acknowledgesMessages, store.read(agent)?.status == "busy" {

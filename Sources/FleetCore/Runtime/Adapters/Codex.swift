@@ -89,8 +89,9 @@ public struct CodexIntegration: RuntimeIntegration {
 /// `tmux display-message` each time.
 /// - A spinner → busy; also when another report (a late notify of codex's conversation-naming
 ///   turn) has said otherwise for `overrule` seconds while the spinner kept turning.
-/// - `Action Required` (codex shows `[ ! ] Action Required` while an approval or question waits:
-///   from its source, not measured here) → waiting for approval.
+/// - `Action Required` → waiting for approval. Measured, 0.163: while it asks to run a command
+///   the title blinks `[ . ] Action Required | work` / `[ ! ] Action Required | work` (the first
+///   frame still carries a spinner after it); declined (Esc), it goes back to `work`.
 /// - Anything else after one of those → the turn is over: waiting for input (notify says so too,
 ///   but not after an interrupted turn).
 /// A user config whose `tui.terminal_title` leaves out `activity` (or `spinner`), or that turns
