@@ -149,6 +149,15 @@ struct CLITests {
         #expect(Date().timeIntervalSince(beat.ts) < 10)
         let bad = try await cli.run(["agent", "heartbeat", "--status", "dancing"], env: ["MOSAIC_AGENT_NAME": "hooked"])
         #expect(bad.status == 64)
+        // In the pane of a runtime with a sidecar, nothing but the sidecar writes the heartbeat.
+        let before = try #require(HeartbeatStore(directory: cli.home + "/fleet/run").read("hooked"))
+        for runtime in ["claude", "codex", "pi", "opencode", "aider"] {
+            let refused = try await cli.run(["agent", "heartbeat"], env: ["MOSAIC_AGENT_NAME": "hooked", "MOSAIC_RUNTIME": runtime])
+            #expect(refused.status == 64 && refused.stderr.contains("sidecar"), "\(runtime): \(refused.stderr)")
+        }
+        #expect(HeartbeatStore(directory: cli.home + "/fleet/run").read("hooked") == before, "nothing written")
+        let custom = try await cli.run(["agent", "heartbeat"], env: ["MOSAIC_AGENT_NAME": "hooked", "MOSAIC_RUNTIME": "custom"])
+        #expect(custom.status == 0, "\(custom.stderr)")
     }
 
     @Test("the stub exits cleanly on EOF")

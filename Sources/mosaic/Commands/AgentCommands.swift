@@ -51,8 +51,13 @@ struct AgentIdentity {
 struct AgentHeartbeat: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "heartbeat",
-        abstract: "Write one heartbeat for the agent named in MOSAIC_AGENT_NAME (for runtimes and hooks).",
-        discussion: "Answers a pending probe too (its nonce is echoed). The file is replaced atomically."
+        abstract: "Write one heartbeat for the agent named in MOSAIC_AGENT_NAME (for the stub and custom runtimes).",
+        discussion: """
+        Answers a pending probe too (its nonce is echoed). The file is replaced atomically.
+        Refused in the pane of a claude, codex, pi, opencode or aider agent (MOSAIC_RUNTIME): their \
+        sidecar writes the heartbeat, only while the runtime runs, so nothing else in the pane can \
+        keep a stopped or dead runtime looking healthy. Their hooks report state with `mosaic agent hook`.
+        """
     )
 
     @OptionGroup var global: GlobalOptions
@@ -64,6 +69,11 @@ struct AgentHeartbeat: AsyncParsableCommand {
         guard ["ok", "busy", "waiting"].contains(status) else { throw ValidationError("--status must be ok, busy or waiting, not \"\(status)\"") }
         if let ack, ack.isEmpty || !ack.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) {
             throw ValidationError("--ack takes a message id of letters, digits and '-'")
+        }
+        if let runtime = ProcessInfo.processInfo.environment["MOSAIC_RUNTIME"].flatMap(RuntimeKind.init(rawValue:)),
+           RuntimeIntegrations.of(runtime).usesSidecar {
+            throw ValidationError("this pane runs a \(runtime.rawValue) agent (MOSAIC_RUNTIME), whose heartbeat only its sidecar writes, "
+                + "while \(runtime.rawValue) runs; report its state with `mosaic agent hook` instead")
         }
     }
 
