@@ -155,6 +155,25 @@ struct DriftTests {
         #expect(RuntimeAdapter.of(kind).isDrift(paneCommand: "bash") == true)
     }
 
+    @Test("each runtime runs as its own name too (measured: claude, codex, pi; opencode's native binary and bun from its documentation); another runtime's name is drift")
+    func ownNames() {
+        let own: [(RuntimeKind, [String])] = [(.claude, ["claude"]), (.codex, ["codex"]), (.pi, ["pi"]), (.opencode, ["opencode", "bun"]), (.aider, ["aider", "python3"])]
+        for (kind, names) in own {
+            for name in names { #expect(RuntimeAdapter.of(kind).isDrift(paneCommand: name) == false, "\(kind) as \(name)") }
+            for (other, otherNames) in own where other != kind {
+                for name in otherNames where !names.contains(name) {
+                    #expect(RuntimeAdapter.of(kind).isDrift(paneCommand: name) == true, "\(kind) as \(other)'s \(name)")
+                }
+            }
+        }
+    }
+
+    @Test("each runtime's reset command is its own way to start a new conversation")
+    func resetCommands() {
+        let expected: [RuntimeKind: String] = [.claude: "/clear", .codex: "/new", .pi: "/new", .opencode: "/new", .aider: "/clear"]
+        for (kind, command) in expected { #expect(RuntimeAdapter.of(kind).resetCommand == command, "\(kind)") }
+    }
+
     @Test("aider runs as python or as itself; custom never drifts; unknown input is not drift")
     func others() {
         #expect(RuntimeAdapter.of(.aider).isDrift(paneCommand: "python3.11") == false)

@@ -36,7 +36,7 @@ struct LaunchTests {
         FileManager.default.createFile(atPath: dir + "/codex", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
         let launch = RuntimeLaunch(context: context(env: ["HOME": "/home/u", "MOSAIC_RUNTIME_BIN": dir]), roster: roster)
         #expect(launch.runtimeBinDirectories.first == dir)
-        guard case .shell(let line) = try launch.command(for: AgentSpec(name: "x", runtime: .codex)) else { return }
+        guard case .shell(let line) = try launch.command(for: AgentSpec(name: "x", runtime: .codex)) else { Issue.record("expected a shell command line"); return }
         #expect(line.contains("; exec \(dir)/codex "), "the resolved binary is exec'd, with the integration's arguments")
     }
 

@@ -100,7 +100,7 @@ struct RuntimeLaunchIntegrationTests {
                               + "--interval 5 --pid $$ </dev/null >/dev/null 2>&1 &); exec \(dir)/claude --settings "
                               + "/h/fleet/run/c1.claude-settings.json --model opus"))
         // A roster command is exec'd as written, still with the sidecar in front.
-        guard case .shell(let custom) = try launch.command(for: AgentSpec(name: "c2", runtime: .aider, command: "aider --no-git")) else { return }
+        guard case .shell(let custom) = try launch.command(for: AgentSpec(name: "c2", runtime: .aider, command: "aider --no-git")) else { Issue.record("expected a shell command line"); return }
         #expect(custom.hasSuffix("2>&1 &); exec aider --no-git"))
         let env = launch.environment(for: AgentSpec(name: "c2", runtime: .aider, env: ["AIDER_ANALYTICS_LOG": "/mine"]))
         #expect(env.last { $0.0 == "AIDER_ANALYTICS_LOG" }?.1 == "/mine", "the roster's env comes last and wins")

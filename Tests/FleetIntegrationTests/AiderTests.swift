@@ -4,10 +4,11 @@ import Testing
 
 /// The real aider (PyPI `aider-chat`, installed by scripts/setup-aider) in a fleet, talking to the
 /// fake OpenAI-compatible server on 127.0.0.1. Skipped, loudly, only if aider cannot be installed.
-@Suite("aider for real", .serialized, .enabled(if: AiderInstall.problem == nil, "\(AiderInstall.problem ?? "")"))
+@Suite("aider for real", .serialized, .enabled(if: RealRuntimes.run(AiderInstall.problem), "\(AiderInstall.problem ?? "")"))
 struct AiderTests {
     /// A fleet of aider agents on the fake server: `(name, command)`, a nil command for the default launch.
     func fleet(_ server: FakeOpenAIServer, agents: [(String, String?)] = [("coder", nil)], interval: Int = 15) throws -> TestFleet {
+        try RealRuntimes.require(AiderInstall.problem)
         let fleet = try TestFleet()
         fleet.environment["MOSAIC_RUNTIME_BIN"] = AiderInstall.binDirectory
         let work = fleet.home + "/work"
@@ -74,7 +75,7 @@ struct AiderTests {
         #expect(left.isEmpty, "run directory still holds \(left)")
     }
 
-    @Test("send --verify to aider: accepted on the pane's evidence; an operator's draft is refused and left alone")
+    @Test("send --verify to aider: accepted on the pane's evidence; an operator's draft is refused and left alone; --force clears it; reset types /clear")
     func sendVerify() async throws {
         let server = try FakeOpenAIServer(delay: 1)
         let fleet = try fleet(server)
@@ -99,6 +100,25 @@ struct AiderTests {
         #expect(refused.status == 3 && r["verdict"] as? String == "draft" && r["typed"] as? Bool == false, "\(r)")
         #expect(try await fleet.screen("coder").contains("> operator half-typed"), "the draft is left as it was")
         #expect(!server.userMessages.contains { $0.contains("must not merge") || $0.contains("operator half-typed") })
+
+        // --force clears the draft (C-e C-u) and sends; the cleared text is reported, not lost.
+        let forced = try await fleet.mosaic(["agent", "send", "coder", "-m", "Forced through.", "--force", "--verify", "--json"])
+        let f = try #require(try JSONSerialization.jsonObject(with: forced.standardOutput) as? [String: Any])
+        #expect(forced.status == 0 && f["verdict"] as? String == "accepted" && f["clearedDraft"] as? String == "operator half-typed", "\(f)")
+        try await fleet.waitUntil("the forced message reached the model", timeout: .seconds(20)) {
+            server.userMessages.contains { $0.contains("Forced through.") }
+        }
+        #expect(!server.userMessages.contains { $0.contains("operator half-typed") })
+        try await fleet.waitUntil("aider is back at its prompt", timeout: .seconds(30)) { try await fleet.runtimeRow("coder")?.state == "waiting" }
+
+        // reset types /clear, aider's own command: no model request.
+        try await waitForPrompt(fleet)
+        let requests = server.userMessages.count
+        let reset = try await fleet.mosaic(["agent", "reset", "coder", "--verify", "--json"])
+        let z = try #require(try JSONSerialization.jsonObject(with: reset.standardOutput) as? [String: Any])
+        #expect(reset.status == 0 && z["verdict"] as? String == "accepted", "\(z)")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(server.userMessages.count == requests, "/clear went to aider, not to the model")
         #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
     }
 

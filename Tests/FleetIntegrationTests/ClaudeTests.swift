@@ -5,7 +5,7 @@ import Testing
 /// The real Claude Code (2.1.332, the binary in PyPI's claude-agent-sdk 0.2.189, installed by
 /// scripts/setup-runtimes) in a fleet, talking Anthropic's Messages API to the fake model server
 /// on 127.0.0.1. Skipped, loudly, only if it cannot be installed.
-@Suite("Claude Code for real", .serialized, .enabled(if: RuntimeInstall.problem == nil, "\(RuntimeInstall.problem ?? "")"))
+@Suite("Claude Code for real", .serialized, .enabled(if: RealRuntimes.run(RuntimeInstall.problem), "\(RuntimeInstall.problem ?? "")"))
 struct ClaudeTests {
     static let apiKey = "sk-ant-test-0000-mosaic-fleet-tests"
 
@@ -13,6 +13,7 @@ struct ClaudeTests {
     /// the test's, prepared as after a first run: onboarding done, the test key approved, the
     /// workdir trusted (otherwise it asks, or tries the real service first).
     func fleet(_ server: FakeOpenAIServer, agents: [String] = ["claude1"], interval: Int = 15, manager: UserManager? = nil) throws -> TestFleet {
+        try RealRuntimes.require(RuntimeInstall.problem)
         let fleet = try manager.map { try TestFleet(manager: $0) } ?? TestFleet()
         fleet.environment["MOSAIC_RUNTIME_BIN"] = RuntimeInstall.claudeBin
         let work = fleet.home + "/work", claudeHome = fleet.home + "/claude-home"
@@ -212,6 +213,29 @@ struct ClaudeTests {
         try await fleet.waitUntil("the whole note reached the model", timeout: .seconds(20)) {
             server.userMessages.contains { $0.contains("line 1 of a long note") && $0.contains("line 60 of a long note") }
         }
+        #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
+    }
+
+    @Test("agent reset types /clear: accepted on the screen's evidence, Claude Code starts a new session with a new transcript")
+    func reset() async throws {
+        let server = try FakeOpenAIServer(delay: 0.3)
+        let fleet = try fleet(server)
+        #expect(try await fleet.mosaic(["fleet", "up"]).status == 0)
+        try await waitForPrompt(fleet)
+        let sent = try await fleet.mosaic(["agent", "send", "claude1", "-m", "Remember this.", "--verify", "--json"])
+        #expect(try json(sent)["verdict"] as? String == "accepted")
+        try await fleet.waitUntil("waiting after the reply", timeout: .seconds(20)) { try await fleet.runtimeRow("claude1")?.state == "waiting" }
+        let pointer = fleet.paths.runDirectory + "/claude1.claude-transcript"
+        let before = try #require(FileIO.readSmall(pointer), "the hooks named the session's transcript")
+        let reset = try await fleet.mosaic(["agent", "reset", "claude1", "--verify", "--json"])
+        let r = try json(reset)
+        #expect(reset.status == 0 && r["verdict"] as? String == "accepted", "\(r)")
+        try await fleet.waitUntil("a new session: SessionStart again, with a new transcript", timeout: .seconds(20)) {
+            let state = try await fleet.runtimeRow("claude1")?.state
+            return state == "ok" && FileIO.readSmall(pointer).map { $0 != before } == true
+        }
+        #expect(!(try await fleet.screen("claude1")).contains("Remember this."), "the conversation left the screen")
+        #expect(server.userMessages.filter { $0.contains("Remember this.") }.count == 1, "/clear is Claude Code's own command, not a prompt")
         #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
     }
 

@@ -5,13 +5,14 @@ import Testing
 /// The real Codex CLI (0.163, OpenAI's static binary, installed by scripts/setup-runtimes) in a
 /// fleet, talking to the fake server's Responses API on 127.0.0.1: no network, no API key.
 /// Skipped, loudly, only if codex cannot be installed.
-@Suite("codex for real", .serialized, .enabled(if: RuntimeInstall.problem == nil, "\(RuntimeInstall.problem ?? "")"))
+@Suite("codex for real", .serialized, .enabled(if: RealRuntimes.run(RuntimeInstall.problem), "\(RuntimeInstall.problem ?? "")"))
 struct CodexTests {
     /// A fleet of one codex agent, `coder`, on the fake server. Codex keeps its settings and state
     /// in a CODEX_HOME of the test's: a custom model provider on the fake server (Responses API,
     /// key from FAKE_OPENAI_KEY), the workdir trusted (no trust prompt), no update check, no
     /// analytics.
     func fleet(_ server: FakeOpenAIServer, interval: Int = 15) throws -> TestFleet {
+        try RealRuntimes.require(RuntimeInstall.problem)
         let fleet = try TestFleet()
         fleet.environment["MOSAIC_RUNTIME_BIN"] = RuntimeInstall.codexBin
         // Codex looks its trust entry up by the canonical path of its working directory.
@@ -224,6 +225,23 @@ struct CodexTests {
         }
         #expect(!FileManager.default.fileExists(atPath: work + "declined.txt"))
         #expect(!server.userMessages.contains { $0.contains("yes, you may") })
+        #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
+    }
+
+    @Test("/quit: reported exited with status 0, the heartbeat goes stale, the sidecar leaves")
+    func exit() async throws {
+        let server = try FakeOpenAIServer(delay: 0.2)
+        let fleet = try fleet(server, interval: 1)
+        #expect(try await fleet.mosaic(["fleet", "up"]).status == 0)
+        try await waitForComposer(fleet)
+        try await fleet.waitUntil("healthy", timeout: .seconds(10)) { try await fleet.runtimeRow("coder")?.health == "healthy" }
+        try await typeAndSubmit(fleet, "/quit")
+        try await fleet.waitUntil("the pane is dead", timeout: .seconds(15)) { try await fleet.runtimeRow("coder")?.session == "dead" }
+        try await fleet.waitUntil("the sidecar is gone") { fleet.sidecars.isEmpty }
+        try await fleet.waitUntil("the heartbeat is stale", timeout: .seconds(6)) { try await fleet.runtimeRow("coder")?.health == "stale" }
+        let row = try #require(try await fleet.runtimeRow("coder"))
+        #expect(row.runState == "exited" && row.exitStatus == 0, "\(row.raw)")
+        #expect(row.problems.contains("exited with status 0"), "\(row.problems)")
         #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
     }
 

@@ -8,12 +8,13 @@ import Testing
 /// by scripts/setup-runtimes. It talks OpenAI chat completions to the fake model server on
 /// 127.0.0.1, configured as a provider in its own models.json. Skipped, loudly, only if it cannot
 /// be installed.
-@Suite("pi (the pi4py fork of 1.0.3) for real", .serialized, .enabled(if: RuntimeInstall.problem == nil, "\(RuntimeInstall.problem ?? "")"))
+@Suite("pi (the pi4py fork of 1.0.3) for real", .serialized, .enabled(if: RealRuntimes.run(RuntimeInstall.problem), "\(RuntimeInstall.problem ?? "")"))
 struct PiTests {
     /// A fleet of pi agents on the fake server. pi's own state goes to a HOME of the test's,
     /// whose agent directory (`~/.pi/agent`) names the fake server as provider `fake` with one
     /// model, `fake-model`, that can think (so `--thinking low` applies).
     func fleet(_ server: FakeOpenAIServer, agents: [String] = ["pi1"], interval: Int = 15) throws -> TestFleet {
+        try RealRuntimes.require(RuntimeInstall.problem)
         let fleet = try TestFleet()
         fleet.environment["MOSAIC_RUNTIME_BIN"] = RuntimeInstall.piBin
         let piHome = fleet.home + "/pi-home", work = piHome + "/work"
@@ -159,6 +160,23 @@ struct PiTests {
             return !screen.contains("Fake reply.") && !screen.contains("Remember this.") && state == "ok"
         }
         #expect(server.userMessages.count == 1, "/new is pi's own command, not a prompt: \(server.userMessages)")
+        #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
+    }
+
+    @Test("/quit: reported exited with status 0, the heartbeat goes stale, the sidecar leaves")
+    func exit() async throws {
+        let server = try FakeOpenAIServer(delay: 0.2)
+        let fleet = try fleet(server, interval: 1)
+        #expect(try await fleet.mosaic(["fleet", "up"]).status == 0)
+        try await waitForEditor(fleet)
+        try await fleet.waitUntil("healthy", timeout: .seconds(10)) { try await fleet.runtimeRow("pi1")?.health == "healthy" }
+        try await fleet.type("/quit", into: "pi1")
+        try await fleet.waitUntil("the pane is dead", timeout: .seconds(15)) { try await fleet.runtimeRow("pi1")?.session == "dead" }
+        try await fleet.waitUntil("the sidecar is gone") { fleet.sidecars.isEmpty }
+        try await fleet.waitUntil("the heartbeat is stale", timeout: .seconds(6)) { try await fleet.runtimeRow("pi1")?.health == "stale" }
+        let row = try #require(try await fleet.runtimeRow("pi1"))
+        #expect(row.runState == "exited" && row.exitStatus == 0, "\(row.raw)")
+        #expect(row.problems.contains("exited with status 0"), "\(row.problems)")
         #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
     }
 

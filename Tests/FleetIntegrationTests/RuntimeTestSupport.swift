@@ -65,6 +65,20 @@ final class FakeOpenAIServer: @unchecked Sendable {
     }
 }
 
+/// With MOSAIC_REQUIRE_RUNTIMES=1 (CI sets it) a runtime that cannot be installed fails its
+/// suite instead of skipping it: a green run then means every real runtime was exercised.
+enum RealRuntimes {
+    static var required: Bool { ProcessInfo.processInfo.environment["MOSAIC_REQUIRE_RUNTIMES"] == "1" }
+
+    /// Whether a suite runs: its runtime is installed, or it must run (and will fail).
+    static func run(_ problem: String?) -> Bool { problem == nil || required }
+
+    /// Fails the test when its runtime could not be installed.
+    static func require(_ problem: String?) throws {
+        try #require(problem == nil, "MOSAIC_REQUIRE_RUNTIMES=1 and the runtime could not be installed: \(problem ?? "")")
+    }
+}
+
 /// The real aider, from the cached venv `scripts/setup-aider` builds (CI runs it from scripts/setup).
 enum AiderInstall {
     static var venv: String {

@@ -2,10 +2,12 @@ import Foundation
 import Testing
 @testable import FleetCore
 
-/// Claude Code, Codex, pi and opencode cannot be installed here: these tests launch them through
-/// their adapters as fake executables (Tests/Fixtures/fake-runtimes) that behave as the
-/// documented runtime does on the points the adapter relies on: they run as `node`, take the
-/// flags mosaic passes, and call their hooks with the documented JSON.
+/// opencode cannot be installed here (Claude Code, Codex and pi run for real in their own
+/// suites): these tests launch the four node-run runtimes through their adapters as fake
+/// executables (Tests/Fixtures/fake-runtimes) that behave as the documented runtime does on the
+/// points the adapter relies on: they run as `node` (one of the names each adapter accepts), take
+/// the flags mosaic passes, and call their hooks with the documented JSON. For claude, codex and
+/// pi they are a second, cheaper check of the hook wiring; for opencode they are the only one.
 @Suite("simulated runtimes (claude, codex, pi, opencode)", .serialized)
 struct SimulatedRuntimeTests {
     static let fakes = Repository.root + "/Tests/Fixtures/fake-runtimes"
