@@ -34,20 +34,64 @@ public struct RuntimeLaunch: Sendable {
     }
 
     /// Directories a detached pane needs on PATH: it reads no shell rc file, so they are baked in.
+    /// In order: `MOSAIC_RUNTIME_BIN`; npm's global prefix (the environment's, else `prefix=` in
+    /// `~/.npmrc`) and `~/.npm-global`; nvm's current node (`NVM_BIN`, else its newest installed
+    /// version: an npm-installed runtime needs that `node` on PATH too) and volta; pipx's app
+    /// directory (`PIPX_BIN_DIR`, else `~/.local/bin`); bun and cargo; an active venv; mosaic's
+    /// own directory; the caller's PATH; the system's.
     public var runtimeBinDirectories: [String] {
         let env = context.environment
         let home = env["HOME"] ?? NSHomeDirectory()
         var dirs: [String] = []
         if let explicit = env["MOSAIC_RUNTIME_BIN"] { dirs += explicit.split(separator: ":").map(String.init) }
-        if let prefix = env["npm_config_prefix"] ?? env["NPM_CONFIG_PREFIX"] { dirs.append("\(prefix)/bin") }
-        dirs += ["\(home)/.npm-global/bin", "\(home)/.local/bin", "\(home)/.local/share/pipx/venvs/bin",
-                 "\(home)/.bun/bin", "\(home)/.cargo/bin"]
+        if let prefix = env["npm_config_prefix"] ?? env["NPM_CONFIG_PREFIX"] ?? Self.npmrcPrefix(home: home) { dirs.append("\(prefix)/bin") }
+        dirs.append("\(home)/.npm-global/bin")
+        if let nvm = env["NVM_BIN"] { dirs.append(nvm) }
+        if let newest = Self.nodeVersions(in: "\(env["NVM_DIR"] ?? home + "/.nvm")/versions/node").first { dirs.append(newest + "/bin") }
+        dirs.append("\(env["VOLTA_HOME"] ?? home + "/.volta")/bin")
+        if let pipx = env["PIPX_BIN_DIR"] { dirs.append(pipx) }
+        dirs += ["\(home)/.local/bin", "\(home)/.bun/bin", "\(home)/.cargo/bin"]
         if let venv = env["VIRTUAL_ENV"] { dirs.append("\(venv)/bin") }
         dirs.append((context.mosaicExecutable as NSString).deletingLastPathComponent)
         dirs += (env["PATH"] ?? "").split(separator: ":").map(String.init)
         dirs += ["/usr/local/bin", "/usr/bin", "/bin"]
         var seen = Set<String>()
         return dirs.filter { !$0.isEmpty && seen.insert($0).inserted }
+    }
+
+    /// Where a runtime's binary is looked for: the PATH directories, then each pipx app's own
+    /// venv (`<PIPX_HOME>/venvs/<package>/bin`, for an app whose link is missing). Those venvs
+    /// stay off the pane's PATH: their `python3` must not shadow the system's for everything else.
+    public var runtimeSearchDirectories: [String] {
+        let env = context.environment
+        let pipxHome = env["PIPX_HOME"] ?? (env["HOME"] ?? NSHomeDirectory()) + "/.local/share/pipx"
+        let venvs = ((try? FileManager.default.contentsOfDirectory(atPath: pipxHome + "/venvs")) ?? []).sorted()
+        return runtimeBinDirectories + venvs.map { "\(pipxHome)/venvs/\($0)/bin" }
+    }
+
+    /// `prefix=` in `~/.npmrc` (what `npm config get prefix` reports when the user set one), with
+    /// `~` and `${HOME}` expanded.
+    static func npmrcPrefix(home: String) -> String? {
+        for line in (FileIO.readSmall(home + "/.npmrc", limit: 65536) ?? "").split(whereSeparator: \.isNewline) {
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, parts[0] == "prefix", !parts[1].isEmpty else { continue }
+            var value = parts[1].replacingOccurrences(of: "${HOME}", with: home)
+            if value.hasPrefix("~/") { value = home + value.dropFirst() }
+            return value
+        }
+        return nil
+    }
+
+    /// nvm's installed node versions (`vMAJOR.MINOR.PATCH` directories), newest first.
+    static func nodeVersions(in directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let versions: [([Int], String)] = names.compactMap { name in
+            guard name.hasPrefix("v") else { return nil }
+            let numbers = name.dropFirst().split(separator: ".").map { Int($0) }
+            guard numbers.count == 3, numbers.allSatisfy({ $0 != nil }) else { return nil }
+            return (numbers.map { $0! }, "\(directory)/\(name)")
+        }
+        return versions.sorted { $0.0.lexicographicallyPrecedes($1.0) }.reversed().map(\.1)
     }
 
     public var panePath: String { runtimeBinDirectories.joined(separator: ":") }
@@ -70,7 +114,7 @@ public struct RuntimeLaunch: Sendable {
         guard let binary = adapter.binary else {
             return .shell(prefix + ShellQuote.join([context.mosaicExecutable, "agent", "stub"]))
         }
-        let dirs = runtimeBinDirectories
+        let dirs = runtimeSearchDirectories
         guard let resolved = SpawnRunner.resolve(binary, path: dirs.joined(separator: ":")) else {
             throw LaunchError.runtimeNotFound(agent: agent.name, binary: binary, searched: dirs)
         }
