@@ -209,4 +209,37 @@ struct FleetTmuxTests {
         #expect(up.stdout.contains("status 7"))
         #expect(up.stdout.contains("boom-output"))
     }
+
+    @Test("a runtime that dies later: ps names its exit status or the signal, and its last output")
+    func diesLater() async throws {
+        let fleet = try TestFleet()
+        try fleet.writeRoster(agents: """
+              - name: failer
+                runtime: custom
+                command: "sh -c 'sleep 1; echo Error: the API key was refused; exit 2'"
+              - name: killed
+                runtime: custom
+                command: "sh -c 'echo about to be killed; sleep 1; kill -9 $$'"
+
+            """)
+        let up = try await fleet.mosaic(["fleet", "up"])
+        #expect(up.status == 0, "both run past fleet up's first look: \(up.stdout)")
+        try await fleet.waitUntil("both panes are dead", timeout: .seconds(10)) {
+            let failer = try await fleet.row("failer"), killed = try await fleet.row("killed")
+            return failer?["session"] as? String == "dead" && killed?["session"] as? String == "dead"
+        }
+        try await fleet.waitUntil("the status and the signal are known", timeout: .seconds(5)) {
+            let failer = try await fleet.row("failer"), killed = try await fleet.row("killed")
+            return failer?["paneExitStatus"] as? Int == 2 && killed?["paneExitSignal"] as? Int == 9
+        }
+        let failer = try #require(try await fleet.row("failer"))
+        #expect(failer["lastOutput"] as? [String] == ["Error: the API key was refused"], "\(failer)")
+        #expect((failer["problems"] as? [String] ?? []).contains("last output: Error: the API key was refused"), "\(failer)")
+        let killed = try #require(try await fleet.row("killed"))
+        #expect((killed["problems"] as? [String] ?? []).contains("killed by SIGKILL"), "\(killed)")
+        #expect(killed["lastOutput"] as? [String] == ["about to be killed"], "\(killed)")
+        let table = try await fleet.mosaic(["fleet", "ps"]).stdout
+        #expect(table.contains("dead(2)") && table.contains("dead(SIGKILL)"), "\(table)")
+        #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
+    }
 }

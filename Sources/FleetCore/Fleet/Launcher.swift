@@ -121,13 +121,17 @@ public struct Launcher: Sendable {
                     // The last output is a courtesy: if it cannot be read, say so instead of failing the report.
                     let last: String
                     do {
-                        last = try await tmux.capturePane(pane.paneId, history: 50).split(separator: "\n").suffix(5).joined(separator: " | ")
+                        last = PaneFormat.lastOutput(try await tmux.capturePane(pane.paneId, history: 50), count: 5).joined(separator: " | ")
                     } catch {
                         last = "(unreadable: \(error))"
                     }
-                    let status = try await exitStatus(of: pane)
-                    result[agent.name] = outcome(agent.name, .failed,
-                        "runtime exited at once with status \(status.map(String.init) ?? "?")" + (last.isEmpty ? "" : "; last output: \(last)"))
+                    let how: String
+                    if let signal = pane.deadSignal {
+                        how = "was killed at once by \(PaneFormat.signalName(signal))"
+                    } else {
+                        how = "exited at once with status \(try await exitStatus(of: pane).map(String.init) ?? "?")"
+                    }
+                    result[agent.name] = outcome(agent.name, .failed, "runtime \(how)" + (last.isEmpty ? "" : "; last output: \(last)"))
                 }
             }
         }

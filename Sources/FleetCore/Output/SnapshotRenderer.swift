@@ -26,6 +26,8 @@ public enum SnapshotRenderer {
             ("panePid", .of(row.panePid)),
             ("paneCommand", .of(row.paneCommand)),
             ("paneExitStatus", .of(row.paneExitStatus)),
+            ("paneExitSignal", .of(row.paneExitSignal)),
+            ("lastOutput", row.lastOutput.map { .array($0.map(JSON.string)) } ?? .null),
             ("processCommand", .of(row.processCommand)),
             ("processState", .of(row.processState)),
             ("idleSeconds", .of(row.idleSeconds)),
@@ -90,7 +92,9 @@ public enum SnapshotRenderer {
                 case "not-running"? where !row.healthy: pane = Table.Cell("not-running", color: "31")
                 default: pane = Table.Cell("alive", color: "32")
                 }
-            case .dead: pane = Table.Cell("dead" + (row.paneExitStatus.map { "(\($0))" } ?? ""), color: "31")
+            case .dead:
+                let why = row.paneExitSignal.map(PaneFormat.signalName) ?? row.paneExitStatus.map(String.init)
+                pane = Table.Cell("dead" + (why.map { "(\($0))" } ?? ""), color: "31")
             case .missing: pane = Table.Cell("missing", color: "31")
             case .noServer: pane = Table.Cell("no-server", color: "31")
             }

@@ -11,14 +11,17 @@ public struct PlaneReadings: Sendable {
     public var linger: Bool?
     public var processes: [Int32: ProcessSample]
     public var heartbeats: [String: Heartbeat]
+    /// What each dead agent pane last showed (non-empty lines, oldest first), by agent.
+    public var lastOutput: [String: [String]]
     /// Probe outcomes by agent, only when `--probe` ran.
     public var probes: [String: ProbeOutcome]?
     /// Why a reachable systemd could not be read, if it could not.
     public var systemdError: String?
 
     public init(panes: [PaneInfo]?, units: [UnitState]?, enabledUnits: Set<String>?, linger: Bool?,
-                processes: [Int32: ProcessSample], heartbeats: [String: Heartbeat], probes: [String: ProbeOutcome]? = nil,
-                systemdError: String? = nil) {
+                processes: [Int32: ProcessSample], heartbeats: [String: Heartbeat], lastOutput: [String: [String]] = [:],
+                probes: [String: ProbeOutcome]? = nil, systemdError: String? = nil) {
+        self.lastOutput = lastOutput
         self.systemdError = systemdError
         self.panes = panes
         self.units = units
@@ -75,6 +78,10 @@ public struct AgentRow: Sendable, Equatable, Codable {
     public var panePid: Int32?
     public var paneCommand: String?
     public var paneExitStatus: Int32?
+    /// The signal that ended a dead pane's process, if one did.
+    public var paneExitSignal: Int32?
+    /// A dead pane's last lines of output: why the runtime ended, often.
+    public var lastOutput: [String]?
     public var processCommand: String?
     public var processState: String?
     public var idleSeconds: Int?
@@ -138,6 +145,8 @@ public struct FleetSnapshot: Sendable, Equatable {
             // after /exit stays unreaped until the server gets another SIGCHLD).
             let exitStatus = pane?.dead == true
                 ? pane?.deadStatus ?? pane?.pid.flatMap { r.processes[$0] }.flatMap(\.exitStatus) : nil
+            let exitSignal = pane?.dead == true
+                ? pane?.deadSignal ?? pane?.pid.flatMap { r.processes[$0] }.flatMap(\.exitSignal) : nil
             let unitName = FleetFiles.agentUnit(spec.name)
             var systemdActive: Bool?, systemdEnabled: Bool?, systemdState: String?
             if r.units != nil {
@@ -168,7 +177,13 @@ public struct FleetSnapshot: Sendable, Equatable {
             switch session {
             case .noServer: problems.append("tmux server not running")
             case .missing: problems.append("no tmux session")
-            case .dead: problems.append("exited" + (exitStatus.map { " with status \($0)" } ?? ""))
+            case .dead:
+                if let signal = exitSignal {
+                    problems.append("killed by \(PaneFormat.signalName(signal))")
+                } else {
+                    problems.append("exited" + (exitStatus.map { " with status \($0)" } ?? ""))
+                }
+                if let last = r.lastOutput[spec.name]?.last { problems.append("last output: \(last)") }
             case .running: break
             }
             // Not running explains an unhealthy agent; with a healthy heartbeat (something else in
@@ -209,7 +224,8 @@ public struct FleetSnapshot: Sendable, Equatable {
                 role: spec.role, model: spec.model, effort: spec.effort,
                 systemdActive: systemdActive, systemdEnabled: systemdEnabled, systemdState: systemdState,
                 session: session, paneAlive: pane.map { !$0.dead }, panePid: pane?.pid, paneCommand: pane?.currentCommand,
-                paneExitStatus: exitStatus,
+                paneExitStatus: exitStatus, paneExitSignal: exitSignal,
+                lastOutput: session == .dead ? r.lastOutput[spec.name] : nil,
                 processCommand: process?.comm, processState: process?.state,
                 idleSeconds: pane?.windowActivity.map { max(0, Int(nowEpoch) - $0) },
                 heartbeat: view, driftFlag: drift, bootEnableWarning: bootWarning, probe: probe,

@@ -44,6 +44,15 @@ public struct PlaneReader: Sendable {
             if let pid = pane.pid, processes[pid] == nil, let sample = table.sample(pid) { processes[pid] = sample }
         }
 
+        // A dead agent pane's last words (one capture per dead agent pane: none in a healthy fleet).
+        var lastOutput: [String: [String]] = [:]
+        let names = Set(roster.agents.map(\.name))
+        for pane in paneList ?? [] where pane.dead && names.contains(pane.sessionName) && lastOutput[pane.sessionName] == nil {
+            if let capture = try? await tmux.capturePane(pane.paneId, history: 50) {
+                lastOutput[pane.sessionName] = PaneFormat.lastOutput(capture)
+            }
+        }
+
         var unitList: [UnitState]?, systemdError: String?
         switch await units {
         case .success(let list)?: unitList = list
@@ -60,7 +69,7 @@ public struct PlaneReader: Sendable {
             panes: paneList, units: unitList,
             enabledUnits: unitList == nil ? nil : enabledUnits,
             linger: unitList == nil ? nil : context.lingerEnabled,
-            processes: processes, heartbeats: heartbeats, probes: probes, systemdError: systemdError)
+            processes: processes, heartbeats: heartbeats, lastOutput: lastOutput, probes: probes, systemdError: systemdError)
     }
 
     /// `nil` when no user manager is reachable; a failure when it is but would not answer.

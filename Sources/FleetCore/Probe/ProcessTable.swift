@@ -33,6 +33,12 @@ public struct ProcessSample: Sendable, Equatable, Codable {
         return (waitStatus >> 8) & 0xff
     }
 
+    /// The signal that ended a zombie, if a signal did.
+    public var exitSignal: Int32? {
+        guard isZombie, let waitStatus, waitStatus & 0x7f != 0 else { return nil }
+        return waitStatus & 0x7f
+    }
+
     /// The root itself as a tree node.
     public var node: ProcessNode { ProcessNode(pid: pid, ppid: 0, comm: comm, state: state, startTime: startTime) }
 
