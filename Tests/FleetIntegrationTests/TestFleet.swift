@@ -26,12 +26,26 @@ final class TestFleet: @unchecked Sendable {
         // kill-server leaves the socket file behind; it is this test's own, so it goes too.
         let tmpdir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         unlink("\(tmpdir)/tmux-\(getuid())/\(socket)")
-        // A pane's process may still be writing into the home as it dies of SIGHUP: retry briefly.
+        // A runtime may outlive its pane for a moment (Claude Code writes its state as it dies of
+        // SIGHUP, and recreated a removed home after a failed test): wait for every process that
+        // names this home, then kill what is left, before removing it.
+        let deadline = Date().addingTimeInterval(5)
+        while !Self.processes(naming: home).isEmpty, Date() < deadline { usleep(50_000) }
+        for pid in Self.processes(naming: home) { Glibc.kill(pid, SIGKILL) }
         for _ in 0..<20 {
             do { try FileManager.default.removeItem(atPath: home); break } catch {
                 if !FileManager.default.fileExists(atPath: home) { break }
                 usleep(50_000)
             }
+        }
+    }
+
+    /// Live processes whose command line names `path` (a runtime launched for a test's home).
+    static func processes(naming path: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard pid != getpid(), ProcessTable().sample(pid)?.isZombie == false else { return false }
+            return (FileIO.readSmall("/proc/\(pid)/cmdline", limit: 65536) ?? "").contains(path)
         }
     }
 
