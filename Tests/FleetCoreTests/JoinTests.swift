@@ -43,6 +43,36 @@ struct JoinTests {
         #expect(snap.agents.allSatisfy { $0.tenant_id == "jarvis" && $0.host == "w-jarvis" })
     }
 
+    @Test("busy with a still screen: unhealthy for a runtime that animates while it works, not for one that does not, nor when waiting")
+    func silentBusy() throws {
+        var roster = Roster(tenant: "t", host: "h", heartbeatIntervalSeconds: 10, agents: [
+            AgentSpec(name: "claude-hung", runtime: .claude), AgentSpec(name: "claude-moving", runtime: .claude),
+            AgentSpec(name: "claude-waiting", runtime: .claude), AgentSpec(name: "aider-thinking", runtime: .aider),
+        ])
+        roster.silentBusySeconds = 120
+        func pane(_ name: String, _ pid: Int32, quietFor: Int, command: String) -> PaneInfo {
+            PaneInfo(sessionName: name, paneId: "%\(pid)", pid: pid, windowActivity: 1_800_000_000 - quietFor, currentCommand: command)
+        }
+        let readings = PlaneReadings(
+            panes: [pane("claude-hung", 20, quietFor: 121, command: "claude"), pane("claude-moving", 21, quietFor: 0, command: "claude"),
+                    pane("claude-waiting", 22, quietFor: 3600, command: "claude"), pane("aider-thinking", 23, quietFor: 600, command: "python3")],
+            units: nil, enabledUnits: nil, linger: nil,
+            processes: [20: ProcessSample(pid: 20, comm: "claude", state: "S"), 21: ProcessSample(pid: 21, comm: "claude", state: "S"),
+                        22: ProcessSample(pid: 22, comm: "claude", state: "S"), 23: ProcessSample(pid: 23, comm: "aider", state: "S")],
+            heartbeats: ["claude-hung": Heartbeat(ts: now.addingTimeInterval(-1), pid: 20, status: "busy"),
+                         "claude-moving": Heartbeat(ts: now.addingTimeInterval(-1), pid: 21, status: "busy"),
+                         "claude-waiting": Heartbeat(ts: now.addingTimeInterval(-1), pid: 22, status: "waiting", extra: [("waiting", "input")]),
+                         "aider-thinking": Heartbeat(ts: now.addingTimeInterval(-1), pid: 23, status: "busy")])
+        let rows = Dictionary(uniqueKeysWithValues: FleetSnapshot.join(roster: roster, readings: readings, now: now).agents.map { ($0.name, $0) })
+        let hung = try #require(rows["claude-hung"])
+        #expect(hung.silentBusy && !hung.healthy && hung.heartbeat.health == .healthy)
+        #expect(hung.problems.contains("busy, but its screen has not changed for 2m: hung?"), "\(hung.problems)")
+        for name in ["claude-moving", "claude-waiting", "aider-thinking"] {
+            let row = try #require(rows[name])
+            #expect(!row.silentBusy && row.healthy, "\(name): \(row.problems)")
+        }
+    }
+
     @Test("drift, boot-enable and a stale heartbeat on the canary")
     func canary() throws {
         let snap = FleetSnapshot.join(roster: roster, readings: readings, now: now)

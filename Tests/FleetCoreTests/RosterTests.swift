@@ -17,6 +17,7 @@ struct RosterTests {
           holderSession: _keep
         heartbeat:
           intervalSeconds: 5
+          silentBusySeconds: 90
         agents:
           - name: dogfood-coder
             runtime: stub
@@ -30,6 +31,7 @@ struct RosterTests {
         #expect(roster.socketName == "my-socket")
         #expect(roster.holderSession == "_keep")
         #expect(roster.heartbeatIntervalSeconds == 5)
+        #expect(roster.silentBusySeconds == 90)
         let agent = try #require(roster.agents.first)
         #expect(agent == AgentSpec(name: "dogfood-coder", runtime: .stub, command: "mosaic agent stub", workdir: "~/src",
                                    role: "coder", env: ["KEY": "value", "OTHER": "two words"]))
@@ -43,6 +45,7 @@ struct RosterTests {
         #expect(roster.socketName == "mosaic-factory")
         #expect(roster.holderSession == "_holder")
         #expect(roster.heartbeatIntervalSeconds == 15)
+        #expect(roster.silentBusySeconds == 300)
     }
 
     /// Each bad roster, the line the error must name, and a phrase it must contain.
@@ -60,6 +63,7 @@ struct RosterTests {
         ("agents:\n  - name: a\n    runtime: stub\n", 1, "no `version`"),
         ("version: 1\ntmux:\n  socketName: default\nagents: []\n", 3, "must not be \"default\""),
         ("version: 1\nheartbeat:\n  intervalSeconds: 0\nagents: []\n", 3, "from 1 to 3600"),
+        ("version: 1\nheartbeat:\n  silentBusySeconds: soon\nagents: []\n", 3, "from 1 to 86400"),
         ("version: 1\nagents:\n  - name: a\n    runtime: stub\n    env: {MOSAIC_AGENT_NAME: x}\n", 5, "reserved"),
         ("version: 1\nagents:\n  - name: _holder\n    runtime: stub\n", 3, "is not allowed"),
         ("version: 1\nversion: 1\nagents: []\n", 2, "appears twice"),

@@ -101,6 +101,35 @@ struct SimulatedRuntimeTests {
         try await fleet.mosaic(["fleet", "down"])
     }
 
+    @Test("a claude that stops drawing in the middle of a turn (hangs) is not healthy: busy, with its screen still for silentBusySeconds")
+    func silentWhileBusy() async throws {
+        let fleet = try TestFleet()
+        fleet.environment["MOSAIC_RUNTIME_BIN"] = Self.fakes
+        // The fake draws nothing while it is busy: as a hung Claude Code would (the real one
+        // animates its spinner the whole turn, measured).
+        try fleet.writeRoster(agents: """
+              - name: sim
+                runtime: claude
+                env:
+                  FAKE_BUSY_MS: "60000"
+
+            """, interval: 1, extra: "  silentBusySeconds: 2\n")
+        #expect(try await fleet.mosaic(["fleet", "up"]).status == 0)
+        try await fleet.waitUntil("the prompt is shown", timeout: .seconds(15)) { try await fleet.screen("sim").contains("claude>") }
+        try await fleet.waitUntil("healthy", timeout: .seconds(10)) { try await fleet.runtimeRow("sim")?.health == "healthy" }
+        try await fleet.type("a turn that never ends", into: "sim")
+        try await fleet.waitUntil("busy", timeout: .seconds(5)) { try await fleet.runtimeRow("sim")?.state == "busy" }
+        try await fleet.waitUntil("silent while busy: not healthy", timeout: .seconds(10)) {
+            let row = try await fleet.runtimeRow("sim")
+            return row?.raw["silentBusy"] as? Bool == true && row?.raw["healthy"] as? Bool == false
+        }
+        let row = try #require(try await fleet.runtimeRow("sim"))
+        #expect(row.health == "healthy", "the heartbeat itself is fresh: the process runs")
+        #expect(row.problems.contains { $0.hasPrefix("busy, but its screen has not changed for") }, "\(row.problems)")
+        #expect(try await fleet.mosaic(["fleet", "ps", "--check"]).status == 3)
+        #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
+    }
+
     @Test("a runtime that exits back to a shell: the pane lives, ps says not running, the heartbeat goes stale")
     func backToShell() async throws {
         let fleet = try fleet("claude", command: "sh -c 'claude; exec sh'")

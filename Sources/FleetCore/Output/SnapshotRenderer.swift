@@ -49,6 +49,7 @@ public enum SnapshotRenderer {
             } ?? .null),
             ("state", .of(row.state)),
             ("waitingFor", .of(row.waitingFor)),
+            ("silentBusy", .bool(row.silentBusy)),
             ("healthy", .bool(row.healthy)),
             ("problems", .array(row.problems.map(JSON.string))),
         ])

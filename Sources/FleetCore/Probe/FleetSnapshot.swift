@@ -98,7 +98,11 @@ public struct AgentRow: Sendable, Equatable, Codable {
     public var state: String?
     /// With `waiting`: `input` or `approval`, where the runtime says which.
     public var waitingFor: String?
-    /// Healthy means a recent heartbeat from a live pane (and, when probed, an answer).
+    /// Busy, from a runtime whose screen moves while it works, with the screen unchanged for
+    /// the roster's `silentBusySeconds`: hung, or its busy report is stale.
+    public var silentBusy: Bool
+    /// Healthy means a recent heartbeat from a live pane (and, when probed, an answer), and not
+    /// silent while busy.
     public var healthy: Bool
     /// Why the agent is not healthy, or what else needs attention, as short phrases.
     public var problems: [String]
@@ -203,13 +207,17 @@ public struct FleetSnapshot: Sendable, Equatable {
             case .healthy: break
             }
             if let probe, !probe.answered { problems.append("probe unanswered") }
+            let idle = pane?.windowActivity.map { max(0, Int(nowEpoch) - $0) }
+            let silentBusy = session == .running && health == .healthy && beat?.status == "busy" && adapter.animatesWhileBusy
+                && (idle ?? 0) >= roster.silentBusySeconds
+            if silentBusy, let idle { problems.append("busy, but its screen has not changed for \(Duration.compact(seconds: idle)): hung?") }
             if drift == true, !notRunning { problems.append("drift: runs \(runsAs ?? "?")") }
             if bootWarning == true {
                 problems.append(systemdEnabled == false ? "not enabled at boot" : "linger off")
             }
             let stopped: Bool
             if case .stopped? = liveness { stopped = true } else { stopped = process?.isStopped == true }
-            let healthy = session == .running && health == .healthy && (probe?.answered ?? true) && !stopped
+            let healthy = session == .running && health == .healthy && (probe?.answered ?? true) && !stopped && !silentBusy
             let reported = health == .healthy ? beat : nil
             let waitingFor = reported?.status == "waiting" ? reported?.extra.first(where: { $0.0 == "waiting" })?.1 : nil
             var runState: String?
@@ -227,11 +235,11 @@ public struct FleetSnapshot: Sendable, Equatable {
                 paneExitStatus: exitStatus, paneExitSignal: exitSignal,
                 lastOutput: session == .dead ? r.lastOutput[spec.name] : nil,
                 processCommand: process?.comm, processState: process?.state,
-                idleSeconds: pane?.windowActivity.map { max(0, Int(nowEpoch) - $0) },
+                idleSeconds: idle,
                 heartbeat: view, driftFlag: drift, bootEnableWarning: bootWarning, probe: probe,
                 runState: runState, runtimeProcess: liveness?.process, state: reported?.status,
                 waitingFor: waitingFor,
-                healthy: healthy, problems: problems)
+                silentBusy: silentBusy, healthy: healthy, problems: problems)
         }
 
         let named = Set(roster.agents.map(\.name)).union([roster.holderSession])

@@ -6,6 +6,7 @@ public struct Roster: Sendable, Equatable, Codable {
     public static let defaultSocketName = "mosaic-factory"
     public static let defaultHolderSession = "_holder"
     public static let defaultHeartbeatInterval = 15
+    public static let defaultSilentBusySeconds = 300
 
     public var version: Int
     public var tenant: String
@@ -13,6 +14,9 @@ public struct Roster: Sendable, Equatable, Codable {
     public var socketName: String
     public var holderSession: String
     public var heartbeatIntervalSeconds: Int
+    /// How long a runtime that animates while it works may report busy with its screen
+    /// unchanged before `fleet ps` calls it silent (hung, or a report that went stale).
+    public var silentBusySeconds: Int = Roster.defaultSilentBusySeconds
     public var agents: [AgentSpec]
 
     public init(

@@ -137,12 +137,18 @@ private struct Validator {
             }
         }
         if let heartbeat = top["heartbeat"] {
-            let section = try entries(heartbeat.value, allowed: ["intervalSeconds"], context: "`heartbeat`")
+            let section = try entries(heartbeat.value, allowed: ["intervalSeconds", "silentBusySeconds"], context: "`heartbeat`")
             if let entry = section["intervalSeconds"] {
                 guard let seconds = Int(try string(entry.value, "heartbeat.intervalSeconds")), (1...3600).contains(seconds) else {
                     throw fail(entry.value, "heartbeat.intervalSeconds must be a whole number of seconds from 1 to 3600")
                 }
                 roster.heartbeatIntervalSeconds = seconds
+            }
+            if let entry = section["silentBusySeconds"] {
+                guard let seconds = Int(try string(entry.value, "heartbeat.silentBusySeconds")), (1...86400).contains(seconds) else {
+                    throw fail(entry.value, "heartbeat.silentBusySeconds must be a whole number of seconds from 1 to 86400")
+                }
+                roster.silentBusySeconds = seconds
             }
         }
         guard let agentsEntry = top["agents"] else {

@@ -24,6 +24,11 @@ public struct RuntimeAdapter: Sendable {
     /// Its own interface runs on the alternate screen; for others a full-screen program in the
     /// pane (an editor, a pager) means the runtime is not at its prompt.
     public var usesAlternateScreen = false
+    /// Its screen keeps changing while it works (a spinner, a timer), so a busy report with a
+    /// still screen means it hangs or the report is stale. Measured for Claude Code, Codex and pi
+    /// (window activity never older than a second over an 8 s turn); not aider, which shows
+    /// nothing while it waits for the model.
+    public var animatesWhileBusy = false
 
     public static func of(_ kind: RuntimeKind) -> RuntimeAdapter {
         switch kind {
@@ -32,16 +37,16 @@ public struct RuntimeAdapter: Sendable {
         // The binary is a single executable (comm "claude"); an npm install runs as node.
         // Since 2.1 its interface is on the alternate screen (measured: alternate_on 1).
         case .claude: return .init(kind: kind, binary: "claude", expectedCommands: ["claude", "node"], resetCommand: "/clear",
-                                   acknowledgesMessages: true, usesAlternateScreen: true)
+                                   acknowledgesMessages: true, usesAlternateScreen: true, animatesWhileBusy: true)
         // Codex's TUI runs on the alternate screen (measured, 0.163); the native binary's comm and
         // pane command are `codex`, npm's launcher is `node`.
         case .codex: return .init(kind: kind, binary: "codex", expectedCommands: ["codex", "node"], resetCommand: "/new",
-                                  usesAlternateScreen: true)
+                                  usesAlternateScreen: true, animatesWhileBusy: true)
         // pi sets process.title to "pi" (measured: comm and pane_current_command `pi`, the
         // executable node); `node` while it starts. Its extension's `input` event acknowledges the
         // message id (see PiIntegration). Since 1.0 it runs fullscreen (measured: alternate_on 1).
         case .pi: return .init(kind: kind, binary: "pi", expectedCommands: ["pi", "node"], resetCommand: "/new",
-                               acknowledgesMessages: true, usesAlternateScreen: true)
+                               acknowledgesMessages: true, usesAlternateScreen: true, animatesWhileBusy: true)
         // opencode's plugin `chat.message` hook acknowledges the message id (see OpencodeIntegration).
         case .opencode: return .init(kind: kind, binary: "opencode", expectedCommands: ["opencode", "node", "bun"], resetCommand: "/new",
                                      acknowledgesMessages: true)
