@@ -54,6 +54,7 @@ struct AgentHeartbeat: AsyncParsableCommand {
         abstract: "Write one heartbeat for the agent named in MOSAIC_AGENT_NAME (for the stub and custom runtimes).",
         discussion: """
         Answers a pending probe too (its nonce is echoed). The file is replaced atomically.
+
         Refused in the pane of a claude, codex, pi, opencode or aider agent (MOSAIC_RUNTIME): their \
         sidecar writes the heartbeat, only while the runtime runs, so nothing else in the pane can \
         keep a stopped or dead runtime looking healthy. Their hooks report state with `mosaic agent hook`.
@@ -93,6 +94,7 @@ struct AgentStub: AsyncParsableCommand {
         abstract: "The built-in stub runtime: a line-oriented chat agent that heartbeats and answers probes.",
         discussion: """
         Reads MOSAIC_AGENT_NAME, MOSAIC_HOME and MOSAIC_HEARTBEAT_INTERVAL from its session. Exits on EOF or SIGTERM.
+
         MOSAIC_STUB_RECORD=<file>: keep the last message received, exactly, in that file.
         """
     )

@@ -55,8 +55,9 @@ struct AgentSend: AsyncParsableCommand {
         `[mosaic msg=<id> from=<label>] <message>` so the runtime can acknowledge that exact message \
         (the stub does, in its heartbeat). Long and multi-line messages go as one bracketed paste. \
         mosaic refuses to type into an input line that already holds text it did not type (an \
-        operator's draft; --force clears it), never presses Enter on text it did not type, and \
-        serializes concurrent sends to one agent.
+        operator's draft; --force clears it), never presses Enter on text it did not type, never types \
+        while the agent's heartbeat says an approval prompt is open (not even with --force: its keys \
+        answer the prompt; use `mosaic agent attach`), and serializes concurrent sends to one agent.
 
         \(SteerOptions.verdictHelp)
         """

@@ -8,6 +8,7 @@ struct AgentTail: AsyncParsableCommand {
         abstract: "Print an agent's screen and recent history; full-screen programs (vim, less) show as they are.",
         discussion: """
         Without -n, prints the visible screen. With -n LINES, the last LINES lines of history and screen.
+
         Colours are kept on a terminal (not with NO_COLOR). A blank screen is said so on stderr, never \
         printed as silence. --follow then streams new output as text until interrupted.
         """

@@ -7,11 +7,12 @@ struct AgentWatch: AsyncParsableCommand {
         commandName: "watch",
         abstract: "A live, read-only view of an agent's pane: it never types and never resizes the agent.",
         discussion: """
-        On a terminal, attaches a read-only client that ignores its own size to the agent's session:
-        it cannot type and cannot resize the agent's window. Press q (or C-b d) to stop. No
-        session is created for the watcher, so nothing is left behind however it ends (even
+        On a terminal, attaches a read-only client that ignores its own size to the agent's session: \
+        it cannot type and cannot resize the agent's window. Press q (or C-b d) to stop. No \
+        session is created for the watcher, so nothing is left behind however it ends (even \
         `kill -9`). Any number of watchers can look at once.
-        Without a terminal (a pipe, a script), streams the pane's output as text until interrupted
+
+        Without a terminal (a pipe, a script), streams the pane's output as text until interrupted \
         or until the agent stops: escape sequences and carriage returns are removed (--raw keeps them).
         """
     )
@@ -42,6 +43,7 @@ struct AgentAttach: AsyncParsableCommand {
         abstract: "Take over an agent's pane interactively: the ONLY verb that types what you type into the agent.",
         discussion: """
         Everything you type goes to the agent. Detach with C-b d: the agent keeps running.
+
         To look without touching, use `mosaic agent watch`; to type from a script, `mosaic agent send`.
         """
     )

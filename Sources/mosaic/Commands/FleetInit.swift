@@ -7,9 +7,10 @@ struct FleetInit: AsyncParsableCommand {
         commandName: "init",
         abstract: "Create the fleet home, a starter roster if none exists, and the systemd units.",
         discussion: """
-        Creates <home>/fleet (heartbeat directory mode 0700) and, where no roster exists, a demo roster
-        of stub agents. Where a systemd user manager is reachable it installs mosaic-holder.service and
+        Creates <home>/fleet (heartbeat directory mode 0700) and, where no roster exists, a demo roster \
+        of stub agents. Where a systemd user manager is reachable it installs mosaic-holder.service and \
         the template mosaic-agent@.service; --enable also enables them for every roster agent.
+
         Running it twice is harmless.
         """
     )

@@ -7,10 +7,15 @@ struct FleetPS: AsyncParsableCommand {
         commandName: "ps",
         abstract: "One truthful table of the fleet: systemd, tmux, the process tree and the heartbeat.",
         discussion: """
-        Healthy means the agent's heartbeat is recent (within 3 intervals) and its pane is alive; with
-        --probe, also that it answered a fresh probe. Flags: DRIFT (the pane runs something the roster's
-        runtime never runs as), BOOT-ENABLE (active but not enabled at boot, or linger off), MISSING
-        (no tmux session). Sessions the roster does not name are listed as strays. `n/a`: no systemd.
+        Healthy means the agent's pane is alive, its process not stopped, its heartbeat recent (within \
+        3 intervals, written by the runtime or, for claude, codex, pi, opencode and aider, by its sidecar \
+        only while the runtime process runs), and it is not silent while busy (Claude Code, Codex and pi \
+        animate their screens while they work: busy with a still screen for heartbeat.silentBusySeconds \
+        means a hang); with --probe, also that it answered a fresh probe. A dead pane's row says its exit \
+        status or signal and its last output. Flags: DRIFT (the pane runs something the roster's runtime \
+        never runs as), BOOT-ENABLE (active but not enabled at boot, or linger off), MISSING (no tmux \
+        session). Sessions the roster does not name are listed as strays. `n/a`: no systemd.
+
         The JSON array has one object per roster agent ("kind": "agent") followed by strays ("kind": "stray").
         """
     )
