@@ -268,7 +268,7 @@ struct HookPayloadTests {
     @Test("codex: agent-turn-complete (the serialization Codex pins in its tests) is waiting for input")
     func codexNotify() throws {
         let json = #"{"type":"agent-turn-complete","thread-id":"b5f6c1c2-1111-2222-3333-444455556666","turn-id":"12345","cwd":"/Users/example/project","input-messages":["Rename `foo` to `bar` and update the callsites."],"last-assistant-message":"Rename complete and verified `cargo build` succeeds."}"#
-        #expect(try update(.codex, "notify", json) == .waiting("codex:agent-turn-complete", for: .input))
+        #expect(try update(.codex, "notify", json) == StatusUpdate.waiting("codex:agent-turn-complete", for: .input).yieldingToApproval())
         #expect(try update(.codex, "notify", #"{"type":"something-new"}"#) == nil)
         #expect(RuntimeIntegrations.of(.codex).payloadSource == .lastArgument)
     }
@@ -279,8 +279,21 @@ struct HookPayloadTests {
     @Test("codex: the payload the real codex 0.163 sent after a turn is waiting for input")
     func codexRealNotify() throws {
         let json = #"{"type":"agent-turn-complete","thread-id":"01a21416-c432-7a81-9761-b456661c4a5a","turn-id":"01a21417-01f0-7cb2-89dc-cb09e1cbb592","cwd":"/tmp/cx/exp.9HuF/work","client":"codex-tui","input-messages":["Say hello in one word."],"last-assistant-message":"Fake reply."}"#
-        #expect(try update(.codex, "notify", json) == .waiting("codex:agent-turn-complete", for: .input))
+        #expect(try update(.codex, "notify", json) == StatusUpdate.waiting("codex:agent-turn-complete", for: .input).yieldingToApproval())
         #expect(try HookPayload.parse(Data(json.utf8)).string("client") == "codex-tui")
+    }
+
+    @Test("codex: a turn completing while an approval prompt is open (another thread's) leaves waiting for approval; otherwise it is waiting for input")
+    func codexNotifyDuringApproval() throws {
+        let notify = try #require(try update(.codex, "notify", #"{"type":"agent-turn-complete","thread-id":"t2","turn-id":"1"}"#))
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let asking = StatusUpdate.waiting("codex:title-action-required", for: .approval).applied(to: nil, now: t0)
+        #expect(notify.applied(to: asking, now: t0.addingTimeInterval(1)) == asking)
+        let working = StatusUpdate.busy("codex:title-working").applied(to: nil, now: t0)
+        let done = notify.applied(to: working, now: t0.addingTimeInterval(1))
+        #expect(done.status == .waiting && done.waitingFor == .input && done.event == "codex:agent-turn-complete")
+        // Any other report still ends an approval (the title going idle after a decline).
+        #expect(StatusUpdate.waiting("codex:title-idle", for: .input).applied(to: asking, now: t0.addingTimeInterval(1)).waitingFor == .input)
     }
 
     @Test("codex: the pane title's spinner is busy, its end waiting for input, Action Required waiting for approval")

@@ -42,7 +42,9 @@ public struct CodexIntegration: RuntimeIntegration {
 
     public func update(event: String, payload: HookPayload) -> StatusUpdate? {
         switch payload.string("type") {
-        case "agent-turn-complete"?: return .waiting("codex:agent-turn-complete", for: .input)
+        // While an approval prompt is open the main turn cannot complete: a completion then is
+        // another thread's (codex names a new conversation with a turn of its own).
+        case "agent-turn-complete"?: return StatusUpdate.waiting("codex:agent-turn-complete", for: .input).yieldingToApproval()
         default: return nil
         }
     }

@@ -64,6 +64,10 @@ public struct StatusUpdate: Sendable, Equatable {
     /// `UserPromptSubmit`); the sidecar carries it into the heartbeat as `ack=`.
     public var ack: String?
     public var event: String
+    /// A report that cannot end an open approval prompt: it leaves a waiting-for-approval state
+    /// as it is (codex: a turn on another thread, its conversation naming, completes while the
+    /// main turn waits for the operator's approval; measured under load).
+    public var yieldsToApproval = false
 
     public init(status: RuntimeState.Status?, waitingFor: RuntimeState.WaitingFor? = nil, ack: String? = nil, event: String) {
         self.status = status
@@ -78,8 +82,16 @@ public struct StatusUpdate: Sendable, Equatable {
     }
     public static func ok(_ event: String) -> StatusUpdate { StatusUpdate(status: .ok, event: event) }
 
+    /// This update, made to leave an open approval prompt's state alone.
+    public func yieldingToApproval() -> StatusUpdate {
+        var update = self
+        update.yieldsToApproval = true
+        return update
+    }
+
     /// The state after this update, given the one before (which may be absent).
     public func applied(to previous: RuntimeState?, now: Date) -> RuntimeState {
+        if yieldsToApproval, let previous, previous.status == .waiting, previous.waitingFor == .approval { return previous }
         let newStatus = status ?? previous?.status ?? .ok
         let newWaiting = status == nil ? previous?.waitingFor : waitingFor
         return RuntimeState(status: newStatus, waitingFor: newWaiting, ack: ack ?? previous?.ack, event: event, ts: now)
