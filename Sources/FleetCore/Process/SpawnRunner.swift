@@ -29,15 +29,19 @@ public struct SpawnRunner: ProcessRunner {
     /// pipe(2) with close-on-exec set on both ends. (pipe2 is not visible from Swift here; a
     /// concurrent spawn may inherit an end in the short window, which the reaping below tolerates.)
     static func makePipe(_ fds: inout [Int32]) -> Bool {
-        // Close-on-exec before any other thread can spawn (pipe2 is not visible from Swift here):
-        // a child holding its own stdin's write end would never read EOF.
-        descriptorLock.withLock {
-            guard pipe(&fds) == 0 else { return false }
-            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-            return true
-        }
+        // Close-on-exec from the start (pipe2, O_CLOEXEC): a child spawned by another thread in
+        // between must not inherit either end; one holding its own stdin's write end never reads
+        // EOF. pipe2 is not visible from Swift's Glibc module, so it is looked up once.
+        if let pipe2 = Self.pipe2 { return fds.withUnsafeMutableBufferPointer { pipe2($0.baseAddress, O_CLOEXEC) } == 0 }
+        guard pipe(&fds) == 0 else { return false }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        return true
     }
+
+    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
+    /// glibc's pipe2 (there since 2.9), from the default symbol scope.
+    private static let pipe2: Pipe2? = dlsym(nil, "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
 
     /// `posix_spawn` with a clean signal state: an empty mask and default dispositions, so the
     /// child inherits neither an ignored SIGPIPE nor the signals Foundation blocks in its threads.
@@ -57,12 +61,8 @@ public struct SpawnRunner: ProcessRunner {
         let cargv = argv.map { strdup($0) } + [nil]
         let cenv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { cargv.forEach { free($0) }; cenv.forEach { free($0) } }
-        return descriptorLock.withLock { posix_spawn(&pid, path, &actions, &attr, cargv, cenv) }
+        return posix_spawn(&pid, path, &actions, &attr, cargv, cenv)
     }
-
-    /// Orders pipe creation (until both ends are close-on-exec) against spawning. The
-    /// descriptor table is per process, so this lock is too.
-    private static let descriptorLock = NSLock()
 
     static func runBlocking(_ inv: Invocation) throws -> ProcessResult {
         let env = inv.effectiveEnvironment
