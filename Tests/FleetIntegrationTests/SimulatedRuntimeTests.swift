@@ -126,7 +126,8 @@ struct SimulatedRuntimeTests {
         let row = try #require(try await fleet.runtimeRow("sim"))
         #expect(row.health == "healthy", "the heartbeat itself is fresh: the process runs")
         #expect(row.problems.contains { $0.hasPrefix("busy, but its screen has not changed for") }, "\(row.problems)")
-        #expect(try await fleet.mosaic(["fleet", "ps", "--check"]).status == 3)
+        let check = try await fleet.mosaic(["fleet", "ps", "--check"])
+        #expect(check.status == 3 && check.stdout.contains("SILENT("), "\(check.stdout)")
         #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
     }
 

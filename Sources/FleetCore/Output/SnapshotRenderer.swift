@@ -125,6 +125,7 @@ public enum SnapshotRenderer {
             if row.driftFlag == true { flags.append("DRIFT(\(row.processCommand ?? row.paneCommand ?? "?"))") }
             if row.bootEnableWarning == true { flags.append("BOOT-ENABLE") }
             if row.session == .missing { flags.append("MISSING") }
+            if row.silentBusy { flags.append("SILENT(\(Duration.compact(seconds: row.idleSeconds ?? 0)))") }
             cells.append(Table.Cell(flags.joined(separator: " "), color: flags.isEmpty ? nil : "33"))
             return cells
         }

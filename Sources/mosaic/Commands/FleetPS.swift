@@ -14,7 +14,7 @@ struct FleetPS: AsyncParsableCommand {
         means a hang); with --probe, also that it answered a fresh probe. A dead pane's row says its exit \
         status or signal and its last output. Flags: DRIFT (the pane runs something the roster's runtime \
         never runs as), BOOT-ENABLE (active but not enabled at boot, or linger off), MISSING (no tmux \
-        session). Sessions the roster does not name are listed as strays. `n/a`: no systemd.
+        session), SILENT (busy with a still screen). Sessions the roster does not name are listed as strays. `n/a`: no systemd.
 
         The JSON array has one object per roster agent ("kind": "agent") followed by strays ("kind": "stray").
         """
