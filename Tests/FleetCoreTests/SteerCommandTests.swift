@@ -125,6 +125,25 @@ struct SenderTests {
         #expect(runner.invocations.allSatisfy { !$0.arguments.contains("send-keys") })
     }
 
+    @Test("a busy heartbeat holds a send back, unless the input line holds the message it acknowledged last (a cancelled prompt put back)")
+    func staleBusy() async throws {
+        let restored = RecordingRunner { _ in ProcessResult(status: 0, standardOutput: Data(Self.pane("stub> [mosaic msg=m0 from=l] first", cursorX: 33).utf8)) }
+        let (s, dir) = try sender(restored)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try s.store.write(Heartbeat(ts: Date(), pid: 1, status: "busy", ack: "m0"), for: "ana")
+        let out = try await s.send(try Message(id: "m1", label: "l", text: "hello"))
+        #expect(out.verdict == .draft && !out.typed, "a draft, not busy: \(out.reason)")
+        // Anything else in the line, with that heartbeat: busy, nothing typed.
+        let other = RecordingRunner { _ in ProcessResult(status: 0, standardOutput: Data(Self.pane("stub> someone else's words", cursorX: 26).utf8)) }
+        let (s2, dir2) = try sender(other)
+        defer { try? FileManager.default.removeItem(atPath: dir2) }
+        try s2.store.write(Heartbeat(ts: Date(), pid: 1, status: "busy", ack: "m0"), for: "ana")
+        let busy = try await s2.send(try Message(id: "m1", label: "l", text: "hello"))
+        #expect(busy.verdict == .busy && !busy.typed, "\(busy.reason)")
+        #expect(Sender.restoredPrompt("[mosaic msg=m0 from=l] first", ack: "m0") && !Sender.restoredPrompt("[mosaic msg=m00 from=l] x", ack: "m0"))
+        #expect(!Sender.restoredPrompt("[mosaic msg=m0 from=l] first", ack: nil))
+    }
+
     @Test("copy mode is cancelled before anything is read as the input line")
     func copyMode() async throws {
         let calls = Counter()

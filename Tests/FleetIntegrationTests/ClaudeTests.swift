@@ -176,6 +176,35 @@ struct ClaudeTests {
         #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
     }
 
+    @Test("Esc before the answer's first words: Claude Code puts the prompt back and reports nothing; send sees its own message there: a draft, which --force clears")
+    func cancelledPrompt() async throws {
+        let server = try FakeOpenAIServer(delay: 30)
+        let fleet = try fleet(server)
+        #expect(try await fleet.mosaic(["fleet", "up"]).status == 0)
+        try await waitForPrompt(fleet)
+        let first = try await fleet.mosaic(["agent", "send", "claude1", "-m", "First thought.", "--verify", "--json"])
+        #expect(first.status == 0, "\(first.stdout)")
+        try await fleet.waitUntil("the model has the request") { server.userMessages.contains { $0.contains("First thought.") } }
+        try await fleet.tmux.run(["send-keys", "-t", "=claude1:", "Escape"])
+        try await fleet.waitUntil("the prompt is back in the composer", timeout: .seconds(10)) {
+            try await fleet.screen("claude1").split(separator: "\n").contains { $0.hasPrefix("❯\u{A0}[mosaic msg=") && $0.contains("First thought.") }
+        }
+        // Measured, 2.1.332: no hook runs, the transcript says nothing: the heartbeat still says busy.
+        #expect(fleet.store.read("claude1")?.status == "busy")
+
+        let refused = try await fleet.mosaic(["agent", "send", "claude1", "-m", "Second thought.", "--verify", "--ready-timeout", "3", "--json"])
+        let r = try json(refused)
+        #expect(refused.status == 3 && r["verdict"] as? String == "draft" && r["typed"] as? Bool == false, "not 'busy': \(r)")
+        let forced = try await fleet.mosaic(["agent", "send", "claude1", "-m", "Second thought.", "--force", "--verify", "--json"])
+        let f = try json(forced)
+        #expect(forced.status == 0 && f["verdict"] as? String == "accepted", "\(f)")
+        #expect((f["clearedDraft"] as? String ?? "").contains("First thought."), "\(f)")
+        try await fleet.waitUntil("the second message reached the model", timeout: .seconds(20)) {
+            server.userMessages.contains { $0.contains("Second thought.") }
+        }
+        #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
+    }
+
     @Test("an operator's draft in Claude Code's composer is refused and left alone; --force clears it (Escape Escape) and sends")
     func draft() async throws {
         let server = try FakeOpenAIServer(delay: 0.5)

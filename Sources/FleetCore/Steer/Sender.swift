@@ -50,6 +50,7 @@ public struct Sender: Sendable {
         var copyModeCancels = 0
         var confirmedDraft = false
         var lastWhy = ""
+        var busyIsStale = false
         let readyDeadline = clock.now + options.readyTimeout
         var snapshot: PaneSnapshot
         var shape: InputShape?
@@ -62,7 +63,7 @@ public struct Sender: Sendable {
                 try await tmux.cancelCopyMode(paneId: snap.paneId)
                 continue
             }
-            switch assess(snap) {
+            switch assess(snap, busyIsStale: busyIsStale) {
             case .ready(let s, let found):
                 snapshot = s
                 shape = found
@@ -76,6 +77,7 @@ public struct Sender: Sendable {
                 shape = nil
                 break readiness
             case .draft(let s, let found, let text):
+                if Self.restoredPrompt(text, ack: store.read(agent)?.ack) { busyIsStale = true }
                 // A refusal rests on a settled screen: a program mid-redraw can look like a draft.
                 if !confirmedDraft {
                     confirmedDraft = true
@@ -150,7 +152,9 @@ public struct Sender: Sendable {
         return outcome(verdict, typed: true, submitted: true, shape: shape, cleared: cleared, reason)
     }
 
-    func assess(_ snap: PaneSnapshot) -> Readiness {
+    /// `busyIsStale`: this send has seen the runtime's last acknowledged message put back into
+    /// its input line, so a busy heartbeat is a report nothing ended (see `restoredPrompt`).
+    func assess(_ snap: PaneSnapshot, busyIsStale: Bool = false) -> Readiness {
         if snap.alternateOn && !adapter.usesAlternateScreen {
             return .notReady("a full-screen program (\(snap.currentCommand)) is in front")
         }
@@ -161,10 +165,12 @@ public struct Sender: Sendable {
         }
         let shapes = InputLineReader.shapes(for: adapter, command: snap.currentCommand)
         if shapes.isEmpty { return .unknownShape(snap) }
-        if adapter.acknowledgesMessages, store.read(agent)?.status == "busy" {
-            return .notReady("its heartbeat says busy")
-        }
         let (state, shape) = InputLineReader(shapes: shapes).classify(snap.screen, cursorX: snap.cursorX, cursorY: snap.cursorY, width: snap.width)
+        if adapter.acknowledgesMessages, !busyIsStale, let beat = store.read(agent), beat.status == "busy" {
+            guard case .draft(_, let text) = state, Self.restoredPrompt(text, ack: beat.ack) else {
+                return .notReady("its heartbeat says busy")
+            }
+        }
         switch state {
         case .empty: return .ready(snap, shape)
         case .draft(_, let text): return .draft(snap, shape!, text)
@@ -206,6 +212,15 @@ public struct Sender: Sendable {
         }
         return (.unverifiable, Self.changed(before, snap) ? "the pane changed but shows no prompt to confirm it \(waited)"
                                                           : "the pane did not change after Enter \(waited)")
+    }
+
+    /// Claude Code puts a prompt back into its composer when Esc cancels it before the answer
+    /// begins, and reports nothing (measured, 2.1.332: no hook, no transcript line): an input line
+    /// holding the frame of the message the runtime acknowledged last means that turn is over,
+    /// whatever the heartbeat says.
+    static func restoredPrompt(_ draft: String, ack: String?) -> Bool {
+        guard let ack else { return false }
+        return draft.contains("[mosaic msg=\(ack) ")
     }
 
     /// Whether the typed message (or other text) still sits in the input line.
