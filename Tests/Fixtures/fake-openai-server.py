@@ -94,15 +94,20 @@ def last_message_has_tool_result(messages):
     return isinstance(content, list) and any(isinstance(p, dict) and p.get("type") == "tool_result" for p in content)
 
 
-def requested_command(messages):
-    """The command a `RUN-COMMAND: <command>` line in the last user message asks for, if any."""
-    if last_message_has_tool_result(messages):
-        return None
-    for line in last_user_text(messages).splitlines():
+def command_in(text):
+    """The command a `RUN-COMMAND: <command>` line of `text` asks for (up to the line's end), if any."""
+    for line in text.splitlines():
         marker = line.find("RUN-COMMAND:")
         if marker >= 0:
             return line[marker + len("RUN-COMMAND:"):].strip() or None
     return None
+
+
+def requested_command(messages):
+    """The command a `RUN-COMMAND: <command>` line in the last user message asks for, if any."""
+    if last_message_has_tool_result(messages):
+        return None
+    return command_in(last_user_text(messages))
 
 
 def requested_input_command(items):
@@ -117,11 +122,7 @@ def requested_input_command(items):
             return None
         if item.get("role") == "user" and item.get("type", "message") == "message":
             break
-    for line in last_user_input_text(items).splitlines():
-        marker = line.find("RUN-COMMAND:")
-        if marker >= 0:
-            return line[marker + len("RUN-COMMAND:"):].strip() or None
-    return None
+    return command_in(last_user_input_text(items))
 
 
 def log_entry(entry):

@@ -276,12 +276,7 @@ struct ClaudeTests {
         try await waitForPrompt(fleet)
         try await fleet.waitUntil("healthy", timeout: .seconds(10)) { try await fleet.runtimeRow("claude1")?.health == "healthy" }
         try await fleet.type("/exit", into: "claude1")
-        try await fleet.waitUntil("the pane is dead", timeout: .seconds(15)) { try await fleet.runtimeRow("claude1")?.session == "dead" }
-        try await fleet.waitUntil("the sidecar is gone") { fleet.sidecars.isEmpty }
-        try await fleet.waitUntil("the heartbeat is stale", timeout: .seconds(6)) { try await fleet.runtimeRow("claude1")?.health == "stale" }
-        let row = try #require(try await fleet.runtimeRow("claude1"))
-        #expect(row.runState == "exited" && row.exitStatus == 0, "\(row.raw)")
-        #expect(row.problems.contains("exited with status 0"), "\(row.problems)")
+        try await fleet.expectExitedCleanly("claude1")
         #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
     }
 

@@ -236,12 +236,7 @@ struct CodexTests {
         try await waitForComposer(fleet)
         try await fleet.waitUntil("healthy", timeout: .seconds(10)) { try await fleet.runtimeRow("coder")?.health == "healthy" }
         try await typeAndSubmit(fleet, "/quit")
-        try await fleet.waitUntil("the pane is dead", timeout: .seconds(15)) { try await fleet.runtimeRow("coder")?.session == "dead" }
-        try await fleet.waitUntil("the sidecar is gone") { fleet.sidecars.isEmpty }
-        try await fleet.waitUntil("the heartbeat is stale", timeout: .seconds(6)) { try await fleet.runtimeRow("coder")?.health == "stale" }
-        let row = try #require(try await fleet.runtimeRow("coder"))
-        #expect(row.runState == "exited" && row.exitStatus == 0, "\(row.raw)")
-        #expect(row.problems.contains("exited with status 0"), "\(row.problems)")
+        try await fleet.expectExitedCleanly("coder")
         #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
     }
 

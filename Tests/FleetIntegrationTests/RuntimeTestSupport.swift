@@ -159,6 +159,17 @@ extension TestFleet {
         try await tmux.run(["send-keys", "-t", "=\(agent):", "Enter"])
     }
 
+    /// After a runtime quit by its own command: the pane dies, the sidecar leaves, the heartbeat
+    /// goes stale, and ps says it exited with status 0.
+    func expectExitedCleanly(_ agent: String) async throws {
+        try await waitUntil("the pane is dead", timeout: .seconds(15)) { try await runtimeRow(agent)?.session == "dead" }
+        try await waitUntil("the sidecar is gone") { sidecars.isEmpty }
+        try await waitUntil("the heartbeat is stale", timeout: .seconds(6)) { try await runtimeRow(agent)?.health == "stale" }
+        let row = try #require(try await runtimeRow(agent))
+        #expect(row.runState == "exited" && row.exitStatus == 0, "\(row.raw)")
+        #expect(row.problems.contains("exited with status 0"), "\(row.problems)")
+    }
+
     /// What the agent's pane shows now.
     func screen(_ agent: String) async throws -> String {
         try await tmux.run(["capture-pane", "-p", "-t", "=\(agent):"]).stdout
