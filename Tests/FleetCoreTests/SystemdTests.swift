@@ -132,6 +132,11 @@ struct SystemdTests {
         #expect(argv.executable == "systemctl")
         #expect(argv.arguments == ["--user", "--no-pager", "list-units"])
         #expect(argv.environment["XDG_RUNTIME_DIR"] == "/r")
+        // Offline edits (mask, enable) land in the unit directory of systemctl's own config home.
+        let private_ = Systemctl(runner: runner, environment: ["XDG_RUNTIME_DIR": "/r", "XDG_CONFIG_HOME": "/c", "HOME": "/h"])
+            .invocation(["mask", "x.service"])
+        #expect(private_.environment["XDG_CONFIG_HOME"] == "/c")
+        #expect(private_.environment["HOME"] == "/h")
     }
 
     @Test("up through systemd starts the holder and every stopped agent in one blocking call, and waits on no per-agent call")

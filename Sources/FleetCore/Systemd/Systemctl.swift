@@ -76,9 +76,12 @@ public struct Systemctl: Sendable {
     public var isReachable: Bool { if case .success = reachability { return true } else { return false } }
 
     public func invocation(_ arguments: [String]) -> Invocation {
-        Invocation("systemctl", ["--user", "--no-pager"] + arguments,
-                   environment: ["XDG_RUNTIME_DIR": environment["XDG_RUNTIME_DIR"], "SYSTEMD_COLORS": "0"],
-                   timeout: timeout)
+        // systemctl edits unit files itself (mask, enable) when it cannot reach the manager, in
+        // the unit directory of its own XDG_CONFIG_HOME/HOME: they must be the manager's, or a
+        // mask lands in another user's (or the test runner's own) ~/.config.
+        var env: [String: String?] = ["XDG_RUNTIME_DIR": environment["XDG_RUNTIME_DIR"], "SYSTEMD_COLORS": "0"]
+        for key in ["XDG_CONFIG_HOME", "HOME"] where environment[key] != nil { env[key] = environment[key] }
+        return Invocation("systemctl", ["--user", "--no-pager"] + arguments, environment: env, timeout: timeout)
     }
 
     @discardableResult
