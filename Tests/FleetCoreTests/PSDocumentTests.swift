@@ -98,7 +98,7 @@ struct PSDocumentTests {
           arguments: [("fleet.json", SampleFleet.readings), ("nothing-running.json", SampleFleet.nothingRunning)])
     func pinned(_ name: String, _ readings: PlaneReadings) throws {
         let snapshot = FleetSnapshot.join(roster: SampleFleet.roster, readings: readings, now: SampleFleet.now)
-        let text = SnapshotRenderer.json(snapshot).rendered() + "\n"
+        let text = try SnapshotRenderer.json(snapshot).rendered() + "\n"
         #expect(text == (try SampleFleet.fixture(name)))
     }
 
@@ -110,3 +110,136 @@ struct PSDocumentTests {
     }
 }
 
+
+@Suite("the fleet ps --json document, read back")
+struct PSDocumentDecodingTests {
+    static let fleets = [("fleet.json", SampleFleet.readings), ("nothing-running.json", SampleFleet.nothingRunning)]
+
+    @Test("encode, decode, equal: the same type writes and reads the document", arguments: fleets)
+    func roundTrip(_ name: String, _ readings: PlaneReadings) throws {
+        let snapshot = FleetSnapshot.join(roster: SampleFleet.roster, readings: readings, now: SampleFleet.now)
+        let document = FleetDocument(snapshot)
+        let decoded = try FleetDocument.decode(Data(try document.rendered().utf8))
+        #expect(decoded == document)
+        #expect(decoded.agents == snapshot.agents && decoded.strays == snapshot.strays)
+        #expect(try decoded.rendered() == document.rendered())
+    }
+
+    @Test("the output captured before the document was typed reads back into exactly the rows the join makes", arguments: fleets)
+    func decodesTodaysOutput(_ name: String, _ readings: PlaneReadings) throws {
+        let snapshot = FleetSnapshot.join(roster: SampleFleet.roster, readings: readings, now: SampleFleet.now)
+        let old = try FleetDocument.decode(Data(try SampleFleet.fixture(name).utf8))
+        #expect(old == FleetDocument(snapshot))
+    }
+
+    @Test("every key today's ps --json has is there, in order, with null for missing knowledge")
+    func keysInOrder() throws {
+        let agentKeys = ["kind", "name", "tenant_id", "host", "runtime", "role", "model", "effort", "systemdActive", "systemdEnabled",
+                         "systemdState", "session", "paneAlive", "panePid", "paneCommand", "paneExitStatus", "paneExitSignal", "lastOutput",
+                         "processCommand", "processState", "idleSeconds", "heartbeat", "driftFlag", "bootEnableWarning", "probe", "runState",
+                         "runtimeProcess", "state", "waitingFor", "silentBusy", "healthy", "problems"]
+        let strayKeys = ["kind", "name", "tenant_id", "host", "paneAlive", "panePid", "paneCommand", "idleSeconds"]
+        guard case .array(let items) = try SnapshotRenderer.json(SampleFleet.snapshot) else { Issue.record("not an array"); return }
+        func keys(_ value: JSON) -> [String] { if case .object(let fields) = value { fields.map(\.0) } else { [] } }
+        func field(_ value: JSON, _ key: String) -> JSON? { if case .object(let fields) = value { fields.first { $0.0 == key }?.1 } else { nil } }
+        #expect(items.count == 13, "11 agents, then 2 strays")
+        for item in items {
+            let kind = field(item, "kind")
+            #expect(keys(item) == (kind == .string("agent") ? agentKeys : strayKeys), "\(keys(item))")
+            if kind == .string("agent") {
+                #expect(keys(field(item, "heartbeat")!) == ["ts", "pid", "status", "health", "ageMs"])
+                if let probe = field(item, "probe"), probe != .null { #expect(keys(probe) == ["nonce", "answered", "latencyMs"]) }
+                if let process = field(item, "runtimeProcess"), process != .null { #expect(keys(process) == ["pid", "command", "state"]) }
+            }
+        }
+        let gone = try #require(items.first { field($0, "name") == .string("gone") })
+        for key in ["role", "panePid", "paneCommand", "lastOutput", "processState", "idleSeconds", "driftFlag", "probe", "runState",
+                    "runtimeProcess", "state", "waitingFor"] {
+            #expect(field(gone, key) == .null, "\(key) is not null")
+        }
+        #expect(field(field(gone, "heartbeat")!, "ts") == .null)
+    }
+
+    @Test("the Codable types write null for nil with JSONEncoder too (only the key order is its own)")
+    func jsonEncoderAgrees() throws {
+        let document = FleetDocument(SampleFleet.snapshot)
+        let ours = try JSONSerialization.jsonObject(with: Data(try document.rendered().utf8)) as? NSArray
+        let theirs = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(document)) as? NSArray
+        #expect(ours != nil && ours == theirs)
+    }
+
+    @Test("an entry of another kind is refused, naming it")
+    func unknownKind() throws {
+        let error = #expect(throws: DecodingError.self) {
+            try FleetDocument.decode(Data(#"[{"kind": "robot", "name": "x"}]"#.utf8))
+        }
+        #expect("\(String(describing: error))".contains("robot"))
+    }
+}
+
+@Suite("problems: one sentence each, read back into the same case")
+struct ProblemTests {
+    static let all: [Problem] = [
+        .noServer, .noSession, .exited(status: nil), .exited(status: 3), .killed(signal: 9), .killed(signal: 42), .lastOutput("Error: x (y)"),
+        .processStopped(command: nil, pid: nil), .processStopped(command: "aider", pid: 11), .processStopped(command: "my tool", pid: 7),
+        .runtimeNotRunning(paneRuns: "bash"), .noHeartbeat, .heartbeatStale, .heartbeatFuture, .probeUnanswered, .silentBusy(seconds: 120),
+        .silentBusy(seconds: 7200), .drift(runsAs: "mosaic"), .drift(runsAs: nil), .notEnabledAtBoot, .lingerOff, .unrecognized("on fire"),
+    ]
+
+    @Test("every problem's sentence reads back as that problem", arguments: all)
+    func roundTrip(_ problem: Problem) {
+        #expect(Problem(sentence: problem.sentence) == problem, "\(problem.sentence)")
+    }
+
+    @Test("the sentences scripts match on are today's")
+    func sentences() {
+        #expect(Problem.killed(signal: 9).sentence == "killed by SIGKILL")
+        #expect(Problem.killed(signal: 42).sentence == "killed by signal 42")
+        #expect(Problem.processStopped(command: "aider", pid: 11).sentence == "process stopped (aider 11)")
+        #expect(Problem.silentBusy(seconds: 121).sentence == "busy, but its screen has not changed for 2m: hung?")
+        #expect(Problem.drift(runsAs: nil).sentence == "drift: runs ?")
+        #expect(Problem.exited(status: 0).sentence == "exited with status 0")
+    }
+
+    @Test("drift and the boot warnings need attention but do not explain an unhealthy agent; the rest do")
+    func explains() {
+        let notExplaining = Self.all.filter { !$0.explainsUnhealthy }
+        #expect(notExplaining == [.drift(runsAs: "mosaic"), .drift(runsAs: nil), .notEnabledAtBoot, .lingerOff])
+    }
+
+    @Test("a silent-busy problem read back takes its exact time from the row's idle seconds")
+    func silentBusyExact() throws {
+        let hung = try #require(SampleFleet.snapshot.agents.first { $0.name == "hung" })
+        #expect(hung.problems == [.silentBusy(seconds: 121)])
+        #expect(Problem(sentence: hung.problems[0].sentence) == .silentBusy(seconds: 120), "alone, the sentence has the table's precision")
+        let decoded = try FleetDocument.decode(Data(try FleetDocument(SampleFleet.snapshot).rendered().utf8))
+        #expect(decoded.agents.first { $0.name == "hung" }?.problems == [.silentBusy(seconds: 121)])
+    }
+}
+
+@Suite("a heartbeat dated in the future")
+struct FutureHeartbeatTests {
+    @Test("ahead of the clock by more than one interval is future: not healthy, said so in JSON and the table")
+    func future() throws {
+        let roster = Roster(tenant: "t", host: "h", heartbeatIntervalSeconds: 10, agents: [
+            AgentSpec(name: "ahead", runtime: .stub), AgentSpec(name: "skewed", runtime: .stub),
+        ])
+        let now = SampleFleet.now
+        let readings = PlaneReadings(
+            panes: [SampleFleet.pane("ahead", pid: 10, command: "mosaic"), SampleFleet.pane("skewed", pid: 11, command: "mosaic")],
+            units: nil, enabledUnits: nil, linger: nil,
+            processes: [10: ProcessSample(pid: 10, comm: "mosaic", state: "S"), 11: ProcessSample(pid: 11, comm: "mosaic", state: "S")],
+            heartbeats: ["ahead": Heartbeat(ts: now.addingTimeInterval(3600), pid: 10, status: "busy"),
+                         "skewed": Heartbeat(ts: now.addingTimeInterval(10), pid: 11)])
+        let snapshot = FleetSnapshot.join(roster: roster, readings: readings, now: now)
+        let ahead = try #require(snapshot.agents.first { $0.name == "ahead" })
+        #expect(ahead.heartbeat.health == .future && !ahead.healthy && ahead.state == nil)
+        #expect(ahead.problems == [.heartbeatFuture])
+        let skewed = try #require(snapshot.agents.first { $0.name == "skewed" })
+        #expect(skewed.heartbeat.health == .healthy && skewed.healthy, "one interval ahead is still a clock's skew")
+        #expect(try SnapshotRenderer.json(snapshot).rendered().contains(#""health": "future""#))
+        let table = SnapshotRenderer.table(snapshot, width: 200, color: false)
+        #expect(table.contains("  future  "), "\(table)")
+        #expect(table.contains("ahead: heartbeat dated ahead of the clock"))
+    }
+}

@@ -40,7 +40,7 @@ struct FleetPS: AsyncParsableCommand {
             let snapshot = FleetSnapshot.join(roster: roster, readings: readings, now: Date())
             snapshot.warnings.forEach { Console.error($0) }
             if json {
-                Console.json(SnapshotRenderer.json(snapshot))
+                Console.out(try FleetDocument(snapshot).rendered() + "\n")
             } else {
                 Console.out(SnapshotRenderer.table(snapshot, width: Console.width, color: Console.useColor))
             }
