@@ -243,3 +243,16 @@ struct FutureHeartbeatTests {
         #expect(table.contains("ahead: heartbeat dated ahead of the clock"))
     }
 }
+
+@Suite("the agent send --json document")
+struct SendOutcomeDocumentTests {
+    @Test("its keys in order, null where unknown, and it reads back into the same outcome")
+    func document() throws {
+        let outcome = SendOutcome(agent: "coder", id: "m-1", verdict: nil, typed: true, submitted: false, delivery: .paste, bytes: 12,
+                                  inputShape: nil, clearedDraft: nil, reason: "typed and left in the input line (--no-submit)", elapsedMs: 40)
+        let text = try OrderedJSONEncoder().render(outcome, pretty: false)
+        #expect(text == #"{"agent":"coder","id":"m-1","verdict":null,"typed":true,"submitted":false,"delivery":"paste","bytes":12,"#
+                + #""inputShape":null,"clearedDraft":null,"reason":"typed and left in the input line (--no-submit)","elapsedMs":40}"#)
+        #expect(try JSONDecoder().decode(SendOutcome.self, from: Data(text.utf8)) == outcome)
+    }
+}
