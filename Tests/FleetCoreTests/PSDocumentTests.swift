@@ -256,3 +256,27 @@ struct SendOutcomeDocumentTests {
         #expect(try JSONDecoder().decode(SendOutcome.self, from: Data(text.utf8)) == outcome)
     }
 }
+
+@Suite("states read from a heartbeat")
+struct ReportedStateTests {
+    @Test("the status word as a state, the waiting= key only while waiting, unknown words kept")
+    func heartbeatStates() {
+        let now = SampleFleet.now
+        let approval = Heartbeat(ts: now, pid: 1, status: "waiting", extra: [("waiting", "approval")])
+        #expect(approval.reportedState == .waiting && approval.waitingFor == .approval)
+        #expect(Heartbeat(ts: now, pid: 1, status: "waiting", extra: [("waiting", "input")]).waitingFor == .input)
+        #expect(Heartbeat(ts: now, pid: 1, status: "busy", extra: [("waiting", "approval")]).waitingFor == nil, "busy waits for nothing")
+        #expect(Heartbeat(ts: now, pid: 1, status: "waiting", extra: [("waiting", "coffee")]).waitingFor == nil)
+        let odd = Heartbeat(ts: now, pid: 1, status: "compacting")
+        #expect(odd.reportedState == .other("compacting") && odd.reportedState.rawValue == "compacting")
+        #expect(ProcessState(rawValue: "T").isStopped && ProcessState(rawValue: "t").isStopped && !ProcessState(rawValue: "S").isStopped)
+        #expect(ProcessState(rawValue: "W") == .other("W") && ProcessState.zombie.rawValue == "Z")
+        #expect(SystemdState("active/exited") == SystemdState(active: "active", sub: "exited") && SystemdState("inactive") == .notLoaded)
+    }
+
+    @Test("the whole snapshot round-trips through JSONEncoder and JSONDecoder too")
+    func snapshotCodable() throws {
+        let snapshot = SampleFleet.snapshot
+        #expect(try JSONDecoder().decode(FleetSnapshot.self, from: JSONEncoder().encode(snapshot)) == snapshot)
+    }
+}
