@@ -20,7 +20,8 @@ enum Console {
         return ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init)
     }
 
-    static func json(_ value: JSON) { out(value.rendered() + "\n") }
+    /// A `--json` document, its keys in the order its type writes them.
+    static func json<T: Encodable>(_ document: T) throws { out(try OrderedJSONEncoder().render(document) + "\n") }
 
     /// A one-line progress meter on a terminal; silent when stderr is not a terminal.
     @Sendable static func progress(_ p: FleetCore.Progress) {

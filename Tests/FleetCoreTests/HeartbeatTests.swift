@@ -44,6 +44,16 @@ struct HeartbeatTests {
         #expect(HeartbeatHealth.of(nil, now: now, interval: 15) == .unknown)
     }
 
+    @Test("health: a timestamp ahead of the clock by more than one interval is future, not healthy")
+    func future() {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        func beat(ahead: Double) -> Heartbeat { Heartbeat(ts: now.addingTimeInterval(ahead), pid: 1) }
+        #expect(HeartbeatHealth.of(beat(ahead: 15), now: now, interval: 15) == .healthy, "one interval of skew is tolerated")
+        #expect(HeartbeatHealth.of(beat(ahead: 15.001), now: now, interval: 15) == .future)
+        #expect(HeartbeatHealth.of(beat(ahead: 86400 * 365), now: now, interval: 15) == .future)
+        #expect(HeartbeatHealth.future.rawValue == "future")
+    }
+
     @Test("the store writes atomically, leaves no temp files, and refuses line breaks in values")
     func store() throws {
         let dir = NSTemporaryDirectory() + "hb-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

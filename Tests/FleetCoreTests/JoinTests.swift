@@ -36,7 +36,7 @@ struct JoinTests {
         let coder = try #require(snap.agents.first { $0.name == "coder" })
         #expect(coder.healthy)
         #expect(coder.tenant_id == "jarvis" && coder.host == "w-jarvis")
-        #expect(coder.heartbeat.health == .healthy && coder.heartbeat.status == "busy" && coder.heartbeat.ageMs == 5000)
+        #expect(coder.heartbeat.health == .healthy && coder.heartbeat.status == .busy && coder.heartbeat.ageMs == 5000)
         #expect(coder.idleSeconds == 30)
         #expect(coder.systemdActive == true && coder.systemdEnabled == true && coder.bootEnableWarning == false)
         #expect(coder.driftFlag == false)
@@ -66,7 +66,7 @@ struct JoinTests {
         let rows = Dictionary(uniqueKeysWithValues: FleetSnapshot.join(roster: roster, readings: readings, now: now).agents.map { ($0.name, $0) })
         let hung = try #require(rows["claude-hung"])
         #expect(hung.silentBusy && !hung.healthy && hung.heartbeat.health == .healthy)
-        #expect(hung.problems.contains("busy, but its screen has not changed for 2m: hung?"), "\(hung.problems)")
+        #expect(hung.problems.map(\.sentence).contains("busy, but its screen has not changed for 2m: hung?"), "\(hung.problems)")
         for name in ["claude-moving", "claude-waiting", "aider-thinking"] {
             let row = try #require(rows[name])
             #expect(!row.silentBusy && row.healthy, "\(name): \(row.problems)")
@@ -81,7 +81,7 @@ struct JoinTests {
         #expect(canary.bootEnableWarning == true, "active but not enabled")
         #expect(canary.heartbeat.health == .stale)
         #expect(!canary.healthy)
-        #expect(canary.problems.contains("heartbeat stale"))
+        #expect(canary.problems.map(\.sentence).contains("heartbeat stale"))
     }
 
     @Test("a pane alive is not health: a missing session and a dead pane are reported as such")
@@ -123,7 +123,7 @@ struct JoinTests {
         r.linger = false
         let coder = try #require(FleetSnapshot.join(roster: roster, readings: r, now: now).agents.first)
         #expect(coder.bootEnableWarning == true)
-        #expect(coder.problems.contains("linger off"))
+        #expect(coder.problems.map(\.sentence).contains("linger off"))
     }
 
     @Test("a probe that went unanswered makes the agent unhealthy even with a fresh file")
@@ -141,13 +141,13 @@ struct JoinTests {
         r.processes[10] = ProcessSample(pid: 10, comm: "mosaic", state: "T")
         let coder = try #require(FleetSnapshot.join(roster: roster, readings: r, now: now).agents.first)
         #expect(!coder.healthy)
-        #expect(coder.problems.contains("process stopped"))
+        #expect(coder.problems.map(\.sentence).contains("process stopped"))
     }
 
     @Test("JSON: the contract's field names, null for missing knowledge, strays after agents")
     func json() throws {
         let snap = FleetSnapshot.join(roster: roster, readings: readings, now: now)
-        let text = SnapshotRenderer.json(snap).rendered()
+        let text = try SnapshotRenderer.json(snap).rendered()
         let array = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
         #expect(array.count == 5)
         for key in ["name", "tenant_id", "host", "runtime", "systemdActive", "systemdEnabled", "paneAlive", "panePid",

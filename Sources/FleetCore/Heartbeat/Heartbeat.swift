@@ -88,13 +88,16 @@ extension Substring {
     }
 }
 
-/// Health by the protocol's one rule: healthy if `now - ts <= 3 × interval`.
+/// Health by the protocol's one rule: healthy if `now - ts <= 3 × interval`; and a timestamp
+/// ahead of the clock by more than one interval is not healthy (`future`), whoever wrote it.
 public enum HeartbeatHealth: String, Sendable, Codable {
-    case healthy, stale, unknown
+    case healthy, stale, unknown, future
 
     public static func of(_ heartbeat: Heartbeat?, now: Date, interval: Int) -> HeartbeatHealth {
         guard let heartbeat else { return .unknown }
-        return now.timeIntervalSince(heartbeat.ts) <= Double(3 * interval) ? .healthy : .stale
+        let age = now.timeIntervalSince(heartbeat.ts)
+        if age < -Double(interval) { return .future }
+        return age <= Double(3 * interval) ? .healthy : .stale
     }
 }
 

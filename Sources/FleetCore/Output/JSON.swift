@@ -1,6 +1,7 @@
 import Foundation
 
-/// A JSON value with ordered keys, so `--json` output is stable and `null` is never omitted.
+/// A JSON value with ordered keys and its byte writer: what `OrderedJSONEncoder` builds from the
+/// `--json` documents' Codable types, and what the runtime adapters write their config files with.
 public indirect enum JSON: Sendable, Equatable {
     case null
     case bool(Bool)
@@ -11,11 +12,6 @@ public indirect enum JSON: Sendable, Equatable {
     case object([(String, JSON)])
 
     public static func == (a: JSON, b: JSON) -> Bool { a.rendered() == b.rendered() }
-
-    public static func of(_ value: String?) -> JSON { value.map(JSON.string) ?? .null }
-    public static func of(_ value: Int?) -> JSON { value.map(JSON.int) ?? .null }
-    public static func of(_ value: Int32?) -> JSON { value.map { .int(Int($0)) } ?? .null }
-    public static func of(_ value: Bool?) -> JSON { value.map(JSON.bool) ?? .null }
 
     /// Pretty-printed with two-space indents, or compact.
     public func rendered(pretty: Bool = true) -> String {

@@ -2,71 +2,14 @@ import Foundation
 
 /// Turns a snapshot into the `fleet ps` table or its JSON twin.
 public enum SnapshotRenderer {
-    public static func json(_ snapshot: FleetSnapshot, includeStrays: Bool = true) -> JSON {
-        var items = snapshot.agents.map(json)
-        if includeStrays { items += snapshot.strays.map(json) }
-        return .array(items)
+    /// The `ps --json` document as a JSON value (`FleetDocument` is the one type behind it).
+    public static func json(_ snapshot: FleetSnapshot, includeStrays: Bool = true) throws -> JSON {
+        try OrderedJSONEncoder().encode(FleetDocument(snapshot, includeStrays: includeStrays))
     }
 
-    public static func json(_ row: AgentRow) -> JSON {
-        .object([
-            ("kind", .string(row.kind)),
-            ("name", .string(row.name)),
-            ("tenant_id", .string(row.tenant_id)),
-            ("host", .string(row.host)),
-            ("runtime", .string(row.runtime)),
-            ("role", .of(row.role)),
-            ("model", .of(row.model)),
-            ("effort", .of(row.effort)),
-            ("systemdActive", .of(row.systemdActive)),
-            ("systemdEnabled", .of(row.systemdEnabled)),
-            ("systemdState", .of(row.systemdState)),
-            ("session", .string(row.session.rawValue)),
-            ("paneAlive", .of(row.paneAlive)),
-            ("panePid", .of(row.panePid)),
-            ("paneCommand", .of(row.paneCommand)),
-            ("paneExitStatus", .of(row.paneExitStatus)),
-            ("paneExitSignal", .of(row.paneExitSignal)),
-            ("lastOutput", row.lastOutput.map { .array($0.map(JSON.string)) } ?? .null),
-            ("processCommand", .of(row.processCommand)),
-            ("processState", .of(row.processState)),
-            ("idleSeconds", .of(row.idleSeconds)),
-            ("heartbeat", .object([
-                ("ts", .of(row.heartbeat.ts)),
-                ("pid", .of(row.heartbeat.pid)),
-                ("status", .of(row.heartbeat.status)),
-                ("health", .string(row.heartbeat.health.rawValue)),
-                ("ageMs", .of(row.heartbeat.ageMs)),
-            ])),
-            ("driftFlag", .of(row.driftFlag)),
-            ("bootEnableWarning", .of(row.bootEnableWarning)),
-            ("probe", row.probe.map { p in
-                .object([("nonce", .string(p.nonce)), ("answered", .bool(p.answered)), ("latencyMs", .of(p.latencyMs))])
-            } ?? .null),
-            ("runState", .of(row.runState)),
-            ("runtimeProcess", row.runtimeProcess.map { p in
-                .object([("pid", .int(Int(p.pid))), ("command", .string(p.comm)), ("state", .string(p.state))])
-            } ?? .null),
-            ("state", .of(row.state)),
-            ("waitingFor", .of(row.waitingFor)),
-            ("silentBusy", .bool(row.silentBusy)),
-            ("healthy", .bool(row.healthy)),
-            ("problems", .array(row.problems.map(JSON.string))),
-        ])
-    }
+    public static func json(_ row: AgentRow) throws -> JSON { try OrderedJSONEncoder().encode(row) }
 
-    public static func json(_ stray: StrayRow) -> JSON {
-        .object([
-            ("kind", .string(stray.kind)),
-            ("name", .string(stray.name)),
-            ("tenant_id", .string(stray.tenant_id)),
-            ("host", .string(stray.host)),
-            ("paneAlive", .bool(stray.paneAlive)),
-            ("panePid", .of(stray.panePid)),
-            ("paneCommand", .string(stray.paneCommand)),
-            ("idleSeconds", .of(stray.idleSeconds)),
-        ])
-    }
+    public static func json(_ stray: StrayRow) throws -> JSON { try OrderedJSONEncoder().encode(stray) }
 
     public static func table(_ snapshot: FleetSnapshot, width: Int?, color: Bool) -> String {
         let probed = snapshot.agents.contains { $0.probe != nil }
@@ -87,10 +30,10 @@ public enum SnapshotRenderer {
             switch row.session {
             case .running:
                 switch row.runState {
-                case "stopped"?: pane = Table.Cell("stopped", color: "31")
+                case .stopped?: pane = Table.Cell(RunState.stopped.rawValue, color: "31")
                 // Something else answers the heartbeat (the demo's canary): that is DRIFT, shown
                 // in FLAGS, and the pane is alive; "not-running" is for a silent pane.
-                case "not-running"? where !row.healthy: pane = Table.Cell("not-running", color: "31")
+                case .notRunning? where !row.healthy: pane = Table.Cell(RunState.notRunning.rawValue, color: "31")
                 default: pane = Table.Cell("alive", color: "32")
                 }
             case .dead:
@@ -100,9 +43,15 @@ public enum SnapshotRenderer {
             case .noServer: pane = Table.Cell("no-server", color: "31")
             }
             let hb = row.heartbeat
-            let hbText = hb.health == .unknown ? "unknown" : "\(hb.health.rawValue) \(Duration.compact(ms: hb.ageMs))"
-            let hbColor = hb.health == .healthy ? "32" : hb.health == .stale ? "31" : "33"
-            var cells: [Table.Cell] = [Table.Cell(row.name, color: row.healthy ? nil : "1"), Table.Cell(row.runtime)]
+            let hbText: String, hbColor: String
+            switch hb.health {
+            case .healthy: (hbText, hbColor) = ("healthy \(Duration.compact(ms: hb.ageMs))", "32")
+            case .stale: (hbText, hbColor) = ("stale \(Duration.compact(ms: hb.ageMs))", "31")
+            // Its age would be negative: the word says it all.
+            case .future: (hbText, hbColor) = ("future", "31")
+            case .unknown: (hbText, hbColor) = ("unknown", "33")
+            }
+            var cells: [Table.Cell] = [Table.Cell(row.name, color: row.healthy ? nil : "1"), Table.Cell(row.runtime.rawValue)]
             if modelled {
                 cells.append(Table.Cell([row.model, row.effort].compactMap { $0 }.joined(separator: "/")))
             }
@@ -114,8 +63,8 @@ public enum SnapshotRenderer {
                 Table.Cell(row.idleSeconds.map(Duration.compact(seconds:)) ?? "-"),
                 Table.Cell(hbText, color: hbColor),
                 // Only what a healthy heartbeat says: a stale "busy" is old news.
-                Table.Cell(row.state.map { $0 + (row.waitingFor.map { "/\($0)" } ?? "") } ?? "-",
-                           color: row.state == "waiting" ? "33" : nil),
+                Table.Cell(row.state.map { $0.rawValue + (row.waitingFor.map { "/\($0.rawValue)" } ?? "") } ?? "-",
+                           color: row.state == .waiting ? "33" : nil),
             ]
             if probed {
                 cells.append(row.probe.map { $0.answered ? Table.Cell("\($0.latencyMs ?? 0)ms", color: "32") : Table.Cell("no answer", color: "31") }
@@ -144,7 +93,7 @@ public enum SnapshotRenderer {
         let unhealthy = snapshot.agents.filter { !$0.healthy }
         out += "\n\(snapshot.agents.count - unhealthy.count)/\(snapshot.agents.count) healthy"
         if !unhealthy.isEmpty {
-            out += "; " + unhealthy.map { "\($0.name): \($0.problems.filter { !$0.hasPrefix("drift") && !$0.hasPrefix("not enabled") && $0 != "linger off" }.joined(separator: ", "))" }
+            out += "; " + unhealthy.map { "\($0.name): \($0.problems.filter(\.explainsUnhealthy).map(\.sentence).joined(separator: ", "))" }
                 .joined(separator: "; ")
         }
         return out + "\n"

@@ -34,7 +34,7 @@ public struct PlaneReadings: Sendable {
 }
 
 /// The answer to one probe.
-public struct ProbeOutcome: Sendable, Equatable, Codable {
+public struct ProbeOutcome: Sendable, Equatable {
     public var nonce: String
     public var answered: Bool
     public var latencyMs: Int?
@@ -47,12 +47,21 @@ public struct ProbeOutcome: Sendable, Equatable, Codable {
 }
 
 /// The heartbeat as a row shows it.
-public struct HeartbeatView: Sendable, Equatable, Codable {
+public struct HeartbeatView: Sendable, Equatable {
     public var ts: String?
     public var pid: Int32?
-    public var status: String?
+    /// The status the file says, healthy or not (`state` on the row is the healthy one only).
+    public var status: ReportedState?
     public var health: HeartbeatHealth
     public var ageMs: Int?
+
+    public init(ts: String?, pid: Int32?, status: ReportedState?, health: HeartbeatHealth, ageMs: Int?) {
+        self.ts = ts
+        self.pid = pid
+        self.status = status
+        self.health = health
+        self.ageMs = ageMs
+    }
 }
 
 /// Where an agent's tmux session stands.
@@ -60,19 +69,19 @@ public enum SessionState: String, Sendable, Codable {
     case running, dead, missing, noServer = "no-server"
 }
 
-/// One roster agent joined across the planes. Field names are the `fleet ps --json` contract.
-public struct AgentRow: Sendable, Equatable, Codable {
-    public var kind = "agent"
+/// One roster agent joined across the planes; `FleetDocument` writes it as a `fleet ps --json` object.
+public struct AgentRow: Sendable, Equatable {
+    public static let kind = "agent"
     public var name: String
     public var tenant_id: String
     public var host: String
-    public var runtime: String
+    public var runtime: RuntimeKind
     public var role: String?
     public var model: String?
     public var effort: String?
     public var systemdActive: Bool?
     public var systemdEnabled: Bool?
-    public var systemdState: String?
+    public var systemdState: SystemdState?
     public var session: SessionState
     public var paneAlive: Bool?
     public var panePid: Int32?
@@ -83,34 +92,33 @@ public struct AgentRow: Sendable, Equatable, Codable {
     /// A dead pane's last lines of output: why the runtime ended, often.
     public var lastOutput: [String]?
     public var processCommand: String?
-    public var processState: String?
+    public var processState: ProcessState?
     public var idleSeconds: Int?
     public var heartbeat: HeartbeatView
     public var driftFlag: Bool?
     public var bootEnableWarning: Bool?
     public var probe: ProbeOutcome?
-    /// Whether the runtime process really runs: `running`, `stopped`, `not-running` (the pane
-    /// went back to a shell or runs something else), `exited` (dead pane); `nil` without a pane.
-    public var runState: String?
+    /// Whether the runtime process really runs; `nil` without a pane.
+    public var runState: RunState?
     /// The process that stands for the runtime (the pane's process, or the runtime under a wrapper).
-    public var runtimeProcess: ProcessNode?
-    /// What the runtime reports it is doing (`busy`, `waiting`, `ok`), from a healthy heartbeat only.
-    public var state: String?
+    public var runtimeProcess: RuntimeProcess?
+    /// What the runtime reports it is doing, from a healthy heartbeat only.
+    public var state: ReportedState?
     /// With `waiting`: `input` or `approval`, where the runtime says which.
-    public var waitingFor: String?
+    public var waitingFor: WaitingFor?
     /// Busy, from a runtime whose screen moves while it works, with the screen unchanged for
     /// the roster's `silentBusySeconds`: hung, or its busy report is stale.
     public var silentBusy: Bool
     /// Healthy means a recent heartbeat from a live pane (and, when probed, an answer), and not
     /// silent while busy.
     public var healthy: Bool
-    /// Why the agent is not healthy, or what else needs attention, as short phrases.
-    public var problems: [String]
+    /// Why the agent is not healthy, or what else needs attention.
+    public var problems: [Problem]
 }
 
 /// A session on the fleet's socket that the roster does not name.
-public struct StrayRow: Sendable, Equatable, Codable {
-    public var kind = "stray"
+public struct StrayRow: Sendable, Equatable {
+    public static let kind = "stray"
     public var name: String
     public var tenant_id: String
     public var host: String
@@ -121,7 +129,7 @@ public struct StrayRow: Sendable, Equatable, Codable {
 }
 
 /// The whole fleet at one moment: the pure join of the planes.
-public struct FleetSnapshot: Sendable, Equatable {
+public struct FleetSnapshot: Sendable, Equatable, Codable {
     public var tenant: String
     public var host: String
     public var socket: String
@@ -152,16 +160,16 @@ public struct FleetSnapshot: Sendable, Equatable {
             let exitSignal = pane?.dead == true
                 ? pane?.deadSignal ?? pane?.pid.flatMap { r.processes[$0] }.flatMap(\.exitSignal) : nil
             let unitName = FleetFiles.agentUnit(spec.name)
-            var systemdActive: Bool?, systemdEnabled: Bool?, systemdState: String?
+            var systemdActive: Bool?, systemdEnabled: Bool?, systemdState: SystemdState?
             if r.units != nil {
                 let unit = unitByName[unitName]
                 systemdActive = unit?.isActive ?? false
                 systemdEnabled = r.enabledUnits?.contains(unitName) ?? false
-                systemdState = unit.map { "\($0.active)/\($0.sub)" } ?? "inactive"
+                systemdState = unit.map { SystemdState(active: $0.active, sub: $0.sub) } ?? .notLoaded
             }
             let beat = r.heartbeats[spec.name]
             let health = HeartbeatHealth.of(beat, now: now, interval: roster.heartbeatIntervalSeconds)
-            let view = HeartbeatView(ts: beat.map { Timestamp.format($0.ts) }, pid: beat?.pid, status: beat?.status,
+            let view = HeartbeatView(ts: beat.map { Timestamp.format($0.ts) }, pid: beat?.pid, status: beat?.reportedState,
                                      health: health, ageMs: beat.map { max(0, Int((now.timeIntervalSince($0.ts) * 1000).rounded())) })
             let adapter = RuntimeAdapter.of(spec.runtime)
             let runsAs = process?.comm ?? (session == .running ? pane?.currentCommand : nil)
@@ -177,17 +185,13 @@ public struct FleetSnapshot: Sendable, Equatable {
             }
             let probe = r.probes?[spec.name]
 
-            var problems: [String] = []
+            var problems: [Problem] = []
             switch session {
-            case .noServer: problems.append("tmux server not running")
-            case .missing: problems.append("no tmux session")
+            case .noServer: problems.append(.noServer)
+            case .missing: problems.append(.noSession)
             case .dead:
-                if let signal = exitSignal {
-                    problems.append("killed by \(PaneFormat.signalName(signal))")
-                } else {
-                    problems.append("exited" + (exitStatus.map { " with status \($0)" } ?? ""))
-                }
-                if let last = r.lastOutput[spec.name]?.last { problems.append("last output: \(last)") }
+                problems.append(exitSignal.map { .killed(signal: $0) } ?? .exited(status: exitStatus))
+                if let last = r.lastOutput[spec.name]?.last { problems.append(.lastOutput(last)) }
             case .running: break
             }
             // Not running explains an unhealthy agent; with a healthy heartbeat (something else in
@@ -195,50 +199,51 @@ public struct FleetSnapshot: Sendable, Equatable {
             var notRunning = false
             switch liveness {
             case .stopped(let node)?:
-                problems.append("process stopped" + (node.pid == process?.pid ? "" : " (\(node.comm) \(node.pid))"))
+                let own = node.pid == process?.pid
+                problems.append(.processStopped(command: own ? nil : node.comm, pid: own ? nil : node.pid))
             case .notRunning(let root)? where health != .healthy:
-                problems.append("runtime not running (pane runs \(root))")
+                problems.append(.runtimeNotRunning(paneRuns: root))
                 notRunning = true
             default: break
             }
             switch health {
-            case .unknown: problems.append("no heartbeat")
-            case .stale: problems.append("heartbeat stale")
+            case .unknown: problems.append(.noHeartbeat)
+            case .stale: problems.append(.heartbeatStale)
+            case .future: problems.append(.heartbeatFuture)
             case .healthy: break
             }
-            if let probe, !probe.answered { problems.append("probe unanswered") }
+            if let probe, !probe.answered { problems.append(.probeUnanswered) }
             let idle = pane?.windowActivity.map { max(0, Int(nowEpoch) - $0) }
-            let silentBusy = session == .running && health == .healthy && beat?.status == "busy" && adapter.animatesWhileBusy
+            let silentBusy = session == .running && health == .healthy && beat?.reportedState == .busy && adapter.animatesWhileBusy
                 && (idle ?? 0) >= roster.silentBusySeconds
-            if silentBusy, let idle { problems.append("busy, but its screen has not changed for \(Duration.compact(seconds: idle)): hung?") }
-            if drift == true, !notRunning { problems.append("drift: runs \(runsAs ?? "?")") }
+            if silentBusy, let idle { problems.append(.silentBusy(seconds: idle)) }
+            if drift == true, !notRunning { problems.append(.drift(runsAs: runsAs)) }
             if bootWarning == true {
-                problems.append(systemdEnabled == false ? "not enabled at boot" : "linger off")
+                problems.append(systemdEnabled == false ? .notEnabledAtBoot : .lingerOff)
             }
             let stopped: Bool
             if case .stopped? = liveness { stopped = true } else { stopped = process?.isStopped == true }
             let healthy = session == .running && health == .healthy && (probe?.answered ?? true) && !stopped && !silentBusy
             let reported = health == .healthy ? beat : nil
-            let waitingFor = reported?.status == "waiting" ? reported?.extra.first(where: { $0.0 == "waiting" })?.1 : nil
-            var runState: String?
+            var runState: RunState?
             switch session {
-            case .dead: runState = "exited"
-            case .running: runState = liveness?.word
+            case .dead: runState = .exited
+            case .running: runState = liveness?.runState
             case .missing, .noServer: runState = nil
             }
 
             return AgentRow(
-                name: spec.name, tenant_id: roster.tenant, host: roster.host, runtime: spec.runtime.rawValue,
+                name: spec.name, tenant_id: roster.tenant, host: roster.host, runtime: spec.runtime,
                 role: spec.role, model: spec.model, effort: spec.effort,
                 systemdActive: systemdActive, systemdEnabled: systemdEnabled, systemdState: systemdState,
                 session: session, paneAlive: pane.map { !$0.dead }, panePid: pane?.pid, paneCommand: pane?.currentCommand,
                 paneExitStatus: exitStatus, paneExitSignal: exitSignal,
                 lastOutput: session == .dead ? r.lastOutput[spec.name] : nil,
-                processCommand: process?.comm, processState: process?.state,
+                processCommand: process?.comm, processState: process.map { ProcessState(rawValue: $0.state) },
                 idleSeconds: idle,
                 heartbeat: view, driftFlag: drift, bootEnableWarning: bootWarning, probe: probe,
-                runState: runState, runtimeProcess: liveness?.process, state: reported?.status,
-                waitingFor: waitingFor,
+                runState: runState, runtimeProcess: liveness?.process.map(RuntimeProcess.init), state: reported?.reportedState,
+                waitingFor: reported?.waitingFor,
                 silentBusy: silentBusy, healthy: healthy, problems: problems)
         }
 

@@ -38,7 +38,7 @@ public struct SendOptions: Sendable {
 }
 
 /// The result of one send, as `--json` prints it.
-public struct SendOutcome: Sendable, Equatable {
+public struct SendOutcome: Sendable, Equatable, Codable {
     public var agent: String
     public var id: String
     /// `nil` when not verified (`send` without `--verify`).
@@ -72,13 +72,20 @@ public struct SendOutcome: Sendable, Equatable {
         self.elapsedMs = elapsedMs
     }
 
-    public var json: JSON {
-        .object([
-            ("agent", .string(agent)), ("id", .string(id)), ("verdict", .of(verdict?.rawValue)),
-            ("typed", .bool(typed)), ("submitted", .bool(submitted)), ("delivery", .of(delivery?.rawValue)),
-            ("bytes", .int(bytes)), ("inputShape", .of(inputShape)), ("clearedDraft", .of(clearedDraft)),
-            ("reason", .string(reason)), ("elapsedMs", .int(elapsedMs)),
-        ])
+    /// The `--json` document: these keys in this order, `null` where unknown.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(agent, forKey: .agent)
+        try c.encode(id, forKey: .id)
+        try c.encode(verdict, forKey: .verdict)
+        try c.encode(typed, forKey: .typed)
+        try c.encode(submitted, forKey: .submitted)
+        try c.encode(delivery, forKey: .delivery)
+        try c.encode(bytes, forKey: .bytes)
+        try c.encode(inputShape, forKey: .inputShape)
+        try c.encode(clearedDraft, forKey: .clearedDraft)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(elapsedMs, forKey: .elapsedMs)
     }
 
     /// The one line a person reads.
@@ -87,6 +94,8 @@ public struct SendOutcome: Sendable, Equatable {
         return "\(agent): \(head) · msg \(id) · \(elapsedMs) ms · \(reason)"
     }
 }
+
+extension Message.Delivery: Codable {}
 
 /// Why a send could not be attempted at all.
 public enum SendError: Error, Equatable, CustomStringConvertible {

@@ -160,13 +160,13 @@ public struct Sender: Sendable {
         }
         // An approval prompt takes keys as answers (codex: `y` approves): never type into one,
         // not even with --force. The runtime's own report says when one is open.
-        if let beat = store.read(agent), beat.status == "waiting", beat.extra.contains(where: { $0 == ("waiting", "approval") }) {
+        if let beat = store.read(agent), beat.waitingFor == .approval {
             return .notReady("it waits for an approval (its heartbeat says so); answer it with `mosaic agent attach \(agent)`")
         }
         let shapes = InputLineReader.shapes(for: adapter, command: snap.currentCommand)
         if shapes.isEmpty { return .unknownShape(snap) }
         let (state, shape) = InputLineReader(shapes: shapes).classify(snap.screen, cursorX: snap.cursorX, cursorY: snap.cursorY, width: snap.width)
-        if adapter.acknowledgesMessages, !busyIsStale, let beat = store.read(agent), beat.status == "busy" {
+        if adapter.acknowledgesMessages, !busyIsStale, let beat = store.read(agent), beat.reportedState == .busy {
             guard case .draft(_, let text) = state, Self.restoredPrompt(text, ack: beat.ack) else {
                 return .notReady("its heartbeat says busy")
             }

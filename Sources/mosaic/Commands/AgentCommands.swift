@@ -12,12 +12,7 @@ struct AgentRoster: AsyncParsableCommand {
         try await guarded {
             let roster = try global.context.loadRoster()
             if json {
-                Console.json(.array(roster.agents.map { a in
-                    .object([("name", .string(a.name)), ("tenant_id", .string(roster.tenant)), ("host", .string(roster.host)),
-                             ("runtime", .string(a.runtime.rawValue)), ("role", .of(a.role)), ("command", .of(a.command)),
-                             ("workdir", .of(a.workdir)), ("model", .of(a.model)), ("effort", .of(a.effort)),
-                             ("env", .object(a.env.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) }))])
-                }))
+                try Console.json(roster.agents.map { RosterEntry($0, in: roster) })
                 return
             }
             Console.out("tenant \(roster.tenant) · host \(roster.host) · socket \(roster.socketName) · heartbeat every \(roster.heartbeatIntervalSeconds)s\n")

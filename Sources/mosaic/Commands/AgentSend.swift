@@ -40,7 +40,7 @@ struct SteerOptions: ParsableArguments {
 func deliver(_ message: Message, to target: AgentTarget, options: SendOptions, json: Bool) async throws {
     let sender = Sender(tmux: target.tmux, store: target.context.heartbeats, agent: target.name, adapter: target.adapter, options: options)
     let outcome = try await sender.send(message)
-    if json { Console.json(outcome.json) } else { Console.out(outcome.line + "\n") }
+    if json { try Console.json(outcome) } else { Console.out(outcome.line + "\n") }
     if let cleared = outcome.clearedDraft, !json { Console.note("cleared the operator's draft: \(cleared)") }
     let code = ExitStatus.code(for: outcome)
     if code != ExitStatus.success { throw ExitCode(code) }

@@ -47,12 +47,9 @@ struct FleetInit: AsyncParsableCommand {
             }
             let linger = context.lingerEnabled
             if json {
-                Console.json(.object([
-                    ("tenant_id", .string(roster.tenant)), ("host", .string(roster.host)),
-                    ("home", .string(paths.home)), ("roster", .string(paths.roster)), ("rosterWritten", .bool(wroteRoster)),
-                    ("systemd", .bool(systemd)), ("unitsWritten", .array(installed.map(JSON.string))),
-                    ("unitsEnabled", .array(enabled.map(JSON.string))), ("linger", systemd ? .bool(linger) : .null),
-                ]))
+                try Console.json(InitResult(tenant_id: roster.tenant, host: roster.host, home: paths.home, roster: paths.roster,
+                                            rosterWritten: wroteRoster, systemd: systemd, unitsWritten: installed, unitsEnabled: enabled,
+                                            linger: systemd ? linger : nil))
                 return
             }
             Console.out("home     \(paths.home)\n")

@@ -8,7 +8,7 @@ struct FleetPS: AsyncParsableCommand {
         abstract: "One truthful table of the fleet: systemd, tmux, the process tree and the heartbeat.",
         discussion: """
         Healthy means the agent's pane is alive, its process not stopped, its heartbeat recent (within \
-        3 intervals, written by the runtime or, for claude, codex, pi, opencode and aider, by its sidecar \
+        3 intervals and not more than one ahead of the clock, written by the runtime or, for claude, codex, pi, opencode and aider, by its sidecar \
         only while the runtime process runs), and it is not silent while busy (Claude Code, Codex and pi \
         animate their screens while they work: busy with a still screen for heartbeat.silentBusySeconds \
         means a hang); with --probe, also that it answered a fresh probe. A dead pane's row says its exit \
@@ -40,7 +40,7 @@ struct FleetPS: AsyncParsableCommand {
             let snapshot = FleetSnapshot.join(roster: roster, readings: readings, now: Date())
             snapshot.warnings.forEach { Console.error($0) }
             if json {
-                Console.json(SnapshotRenderer.json(snapshot))
+                try Console.json(FleetDocument(snapshot))
             } else {
                 Console.out(SnapshotRenderer.table(snapshot, width: Console.width, color: Console.useColor))
             }
@@ -63,10 +63,7 @@ struct FleetVerify: AsyncParsableCommand {
         try await guarded {
             let checks = await Verifier(context: global.context).run()
             if json {
-                Console.json(.array(checks.map { c in
-                    .object([("check", .string(c.name)), ("level", .string(c.level.rawValue)), ("detail", .string(c.detail)),
-                             ("fix", .of(c.fix))])
-                }))
+                try Console.json(checks.map(CheckEntry.init))
             } else {
                 for c in checks {
                     let mark = c.level == .ok ? "ok     " : c.level == .info ? "info   " : "PROBLEM"

@@ -81,10 +81,7 @@ struct FleetRestart: AsyncParsableCommand {
 enum OutcomePrinter {
     static func print(_ outcomes: [AgentOutcome], json: Bool) throws {
         if json {
-            Console.json(.array(outcomes.map { o in
-                .object([("name", .string(o.name)), ("tenant_id", .string(o.tenant_id)), ("host", .string(o.host)),
-                         ("action", .string(o.action.rawValue)), ("via", .string(o.via)), ("detail", .of(o.detail))])
-            }))
+            try Console.json(outcomes.map(OutcomeEntry.init))
         } else {
             let rows = outcomes.map { o -> [Table.Cell] in
                 [Table.Cell(o.name), Table.Cell(o.action.rawValue, color: o.action == .failed ? "31" : "32"),
