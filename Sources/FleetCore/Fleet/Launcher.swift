@@ -219,24 +219,20 @@ extension Launcher {
     public func launchInRunningServer(_ agent: AgentSpec) async throws {
         let launch = RuntimeLaunch(context: context, roster: roster)
         let session = try launch.session(for: agent)
-        guard let panes = try await tmux.listPanes() else { throw LaunchError.serverNotRunning(socket: roster.socketName) }
-        if let pane = panes.first(where: { $0.sessionName == agent.name }) {
-            if !pane.dead { return }
-            try await tmux.killSessions([agent.name])
-        }
-        try writeRuntimeFiles([agent], launch)
-        try await tmux.newSessions([session])
+        let seen = Observation(panes: try await tmux.listPanes(), units: nil)
+        guard seen.serverRunning else { throw LaunchError.serverNotRunning(socket: roster.socketName) }
+        // The holder session is the holder unit's own business.
+        let plan = Reconciler.reconcile(roster: roster, observation: seen, intent: .up([agent.name])).filter { $0 != .createHolder }
+        _ = try await execute(plan, Workload(launch: launch, agents: [agent], sessions: [session]), progress: { _ in })
     }
 
-    /// For an agent unit's stop: kill the session if it exists and remove the heartbeat.
+    /// For an agent unit's stop: kill the session if it exists and remove the heartbeat (also
+    /// when the server died under us: its panes are exiting now).
     public func stopSession(_ name: String) async throws {
-        if try await tmux.hasSession(name) {
-            do { try await tmux.killSessions([name]) } catch TmuxError.noSuchSession {}
-        }
-        // Also when the server died under us: its panes are exiting now (see `down`).
-        await ProcessTable.waitForExit(context.heartbeats.read(name).map { [$0.pid] } ?? [], timeout: .seconds(1))
-        runtimeFiles(name).removeAll()
-        context.heartbeats.remove(name)
+        let seen = Observation(panes: try await tmux.listPanes(), units: nil)
+        let plan = Reconciler.reconcile(roster: roster, observation: seen, intent: .down([name]))
+        _ = try await execute(plan, Workload(launch: RuntimeLaunch(context: context, roster: roster), agents: [], sessions: []),
+                              progress: { _ in })
     }
 
     /// Writes what the agents' runtime integrations need (hook settings, extensions) before they start.
