@@ -111,7 +111,7 @@ public struct Launcher: Sendable {
         for step in plan {
             switch step {
             case .leaveRunning(let agent, let reason):
-                if case .paneAlive = reason { intended[agent] = (.alreadyRunning, reason.description) } else { intended[agent] = (.alreadyRunning, nil) }
+                intended[agent] = (.alreadyRunning, reason.outcomeDetail)
             case .startAgent(let agent): intended[agent] = (.started, nil)
             case .restartDeadPane(let agent): intended[agent] = (.restarted, nil)
             case .startUnit, .restartUnit:

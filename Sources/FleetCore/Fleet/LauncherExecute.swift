@@ -65,6 +65,13 @@ extension Launcher {
         return systemctl
     }
 
+    /// Executes a plan made elsewhere (the supervisor's): its steps in order, batched; the
+    /// agents it starts are looked up in the roster. A refusal in the plan is thrown.
+    public func execute(_ plan: [Action]) async throws {
+        _ = try await execute(plan, Workload(launch: RuntimeLaunch(context: context, roster: roster), agents: [], sessions: []),
+                              progress: { _ in })
+    }
+
     func execute(_ plan: [Action], _ work: Workload, progress: @escaping @Sendable (Progress) -> Void) async throws -> Execution {
         if let refusal = plan.lazy.compactMap({ step -> Refusal? in if case .refuse(let r) = step { r } else { nil } }).first {
             throw refusal.error

@@ -130,6 +130,12 @@ public enum KeepReason: Sendable, Equatable, Codable, CustomStringConvertible {
         case .unitActive: return "unit active, pane alive"
         }
     }
+
+    /// The DETAIL column of `fleet up` (through systemd it has always been empty).
+    public var outcomeDetail: String? {
+        if case .paneAlive = self { return description }
+        return nil
+    }
 }
 
 /// Why a plan does nothing at all.
