@@ -176,13 +176,12 @@ public struct Launcher: Sendable {
     public func down(_ agents: [AgentSpec], all: Bool) async throws -> (outcomes: [AgentOutcome], serverStopped: Bool, strays: [String]) {
         let names = agents.map(\.name)
         let plan = Reconciler.reconcile(roster: roster, observation: try await observe(), intent: all ? .downAll : .down(names))
-        _ = try await execute(plan, Workload(launch: RuntimeLaunch(context: context, roster: roster), agents: agents, sessions: []),
-                              progress: { _ in })
+        try await execute(plan)
         var stopped: Set<String> = []
         var strays: [String] = []
         for step in plan {
             switch step {
-            case .killSession, .stopUnit: step.agent.map { _ = stopped.insert($0) }
+            case .killSession, .stopUnit: if let agent = step.agent { stopped.insert(agent) }
             case .keepServer(let names): strays = names
             default: continue
             }
@@ -230,9 +229,7 @@ extension Launcher {
     /// when the server died under us: its panes are exiting now).
     public func stopSession(_ name: String) async throws {
         let seen = Observation(panes: try await tmux.listPanes(), units: nil)
-        let plan = Reconciler.reconcile(roster: roster, observation: seen, intent: .down([name]))
-        _ = try await execute(plan, Workload(launch: RuntimeLaunch(context: context, roster: roster), agents: [], sessions: []),
-                              progress: { _ in })
+        try await execute(Reconciler.reconcile(roster: roster, observation: seen, intent: .down([name])))
     }
 
     /// Writes what the agents' runtime integrations need (hook settings, extensions) before they start.
