@@ -200,16 +200,21 @@ struct ReconcileTests {
         let units = [UnitState(name: unit("a"), load: "loaded", active: "active", sub: "exited")]
         let readings = PlaneReadings(panes: panes, units: units, enabledUnits: [], linger: false, processes: [:], heartbeats: [:])
         let snapshot = FleetSnapshot.join(roster: roster, readings: readings, now: Date())
-        let seen = Observation(snapshot: snapshot)
+        let seen = Observation(snapshot: snapshot, holderUnit: .active)
         #expect(seen.session("a")?.alive == true && seen.session("a")?.pid == 11)
         #expect(seen.session("b")?.alive == false)
         #expect(seen.session("c") == nil)
         #expect(seen.session("stray") != nil)
         #expect(seen.unit(unit("a")) == .active && seen.unit(unit("b")) == .inactive)
         #expect(plan(.downAll, seen).last == .keepServer(strays: ["stray"]))
+        #expect(plan(.up(["a", "b", "c"]), seen) == [
+            .createHolder, .leaveRunning(agent: "a", reason: .unitActive),
+            .startUnit(unit: holderUnit), .startUnit(unit: unit("b")), .startUnit(unit: unit("c")),
+        ])
+        #expect(plan(.up(["a"]), Observation(snapshot: snapshot, holderUnit: .inactive)) == [.refuse(.unmanagedServer(socket: "mosaic-unit-test"))])
         let tmuxOnly = Observation(snapshot: FleetSnapshot.join(
             roster: roster, readings: PlaneReadings(panes: nil, units: nil, enabledUnits: nil, linger: nil, processes: [:], heartbeats: [:]),
-            now: Date()))
+            now: Date()), holderUnit: .active)
         #expect(tmuxOnly == Observation(sessions: nil, units: nil))
     }
 

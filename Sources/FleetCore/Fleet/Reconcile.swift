@@ -75,24 +75,27 @@ public struct Observation: Sendable, Equatable, Codable {
         }
     }
 
-    /// From the joined snapshot, with what it does not carry left out: the holder session (so a
-    /// plan may ask for it again, which is harmless) and the holder unit and failed units (the
-    /// snapshot has `systemdActive` per agent only).
-    public init(snapshot: FleetSnapshot) {
+    /// From the joined snapshot. It does not carry the holder session (so a plan may ask for it
+    /// again, which is harmless), nor which units failed (`systemdActive` per agent only), nor
+    /// the holder unit: the caller passes that one, because without it a running server could
+    /// not be told from an unmanaged one (ignored without systemd).
+    public init(snapshot: FleetSnapshot, holderUnit: UnitActivity) {
+        var units: [String: UnitActivity]?
+        if snapshot.systemdAvailable {
+            var known = Dictionary(snapshot.agents.map { (FleetFiles.agentUnit($0.name), $0.systemdActive == true ? UnitActivity.active : .inactive) },
+                                   uniquingKeysWith: { a, _ in a })
+            known[FleetFiles.holderUnit] = holderUnit
+            units = known
+        }
         guard snapshot.tmuxServerRunning else {
-            self.init(sessions: nil, units: snapshot.systemdAvailable ? Self.units(snapshot) : nil)
+            self.init(sessions: nil, units: units)
             return
         }
         let agents = snapshot.agents.compactMap { row in
             row.paneAlive.map { Session(name: row.name, alive: $0, pid: row.panePid) }
         }
         let strays = snapshot.strays.map { Session(name: $0.name, alive: $0.paneAlive, pid: $0.panePid) }
-        self.init(sessions: agents + strays, units: snapshot.systemdAvailable ? Self.units(snapshot) : nil)
-    }
-
-    static func units(_ snapshot: FleetSnapshot) -> [String: UnitActivity] {
-        Dictionary(snapshot.agents.map { (FleetFiles.agentUnit($0.name), $0.systemdActive == true ? .active : .inactive) },
-                   uniquingKeysWith: { a, _ in a })
+        self.init(sessions: agents + strays, units: units)
     }
 
     public var serverRunning: Bool { sessions != nil }
