@@ -46,15 +46,6 @@ public struct Launcher: Sendable {
         }
     }
 
-    /// Starts the tmux server with the holder session, if none runs (tmux-only mode).
-    public func ensureServer() async throws {
-        if try await tmux.listPanes() != nil {
-            if try await !tmux.hasSession(roster.holderSession) { try await createHolder() }
-            return
-        }
-        try await createHolder()
-    }
-
     func createHolder() async throws {
         do {
             try await tmux.newSessions([NewSession(name: roster.holderSession, command: .argv(["sleep", "infinity"]),
@@ -62,46 +53,74 @@ public struct Launcher: Sendable {
         } catch TmuxError.duplicateSession {}
     }
 
-    // MARK: up
+    /// The world as a decision needs it, read once: one `list-panes -a` and, through systemd,
+    /// one `list-units`.
+    public func observe() async throws -> Observation {
+        let units = useSystemd ? try await jobSystemctl.listUnits(["mosaic-*"]) : nil
+        return Observation(panes: try await tmux.listPanes(), units: units)
+    }
+
+    // MARK: up, restart
 
     public func up(_ agents: [AgentSpec], progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> [AgentOutcome] {
+        let work = try await prepare(agents)
+        // Running agents get their integration files refreshed too.
+        try writeRuntimeFiles(agents, work.launch)
+        let plan = Reconciler.reconcile(roster: roster, observation: try await observe(), intent: .up(agents.map(\.name)))
+        return try await start(plan, agents, work, progress: progress)
+    }
+
+    /// Stops the agents, then starts them again; the tmux server keeps running. Nothing is
+    /// stopped when an agent could not start again (its runtime is missing, the server is not
+    /// the holder's).
+    public func restart(_ agents: [AgentSpec], progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> [AgentOutcome] {
+        let work = try await prepare(agents)
+        let plan = Reconciler.reconcile(roster: roster, observation: try await observe(), intent: .restart(agents.map(\.name)))
+        var outcomes = try await start(plan, agents, work, progress: progress)
+        for i in outcomes.indices where outcomes[i].action == .started { outcomes[i].action = .restarted }
+        return outcomes
+    }
+
+    /// What starting needs, made before anything changes: a runtime that cannot be found is an
+    /// error now, not a dead pane later.
+    func prepare(_ agents: [AgentSpec]) async throws -> Workload {
         try prepareHome()
         let launch = RuntimeLaunch(context: context, roster: roster)
-        // Refuse before anything starts: a runtime that cannot be found is an error now, not a dead pane later.
         let sessions = try agents.map { try launch.session(for: $0) }
-        try writeRuntimeFiles(agents, launch)
-        if useSystemd {
-            return try await upThroughSystemd(agents, progress: progress)
-        }
-        try await ensureServer()
-        let panes = try await tmux.listPanes() ?? []
-        let byName = Dictionary(panes.map { ($0.sessionName, $0) }, uniquingKeysWith: { a, _ in a })
+        if useSystemd { try await UnitInstaller(context: context, roster: roster).install() }
+        return Workload(launch: launch, agents: agents, sessions: sessions)
+    }
+
+    /// Runs a plan that starts agents and reports each agent's outcome.
+    func start(_ plan: [Action], _ agents: [AgentSpec], _ work: Workload,
+               progress: @escaping @Sendable (Progress) -> Void) async throws -> [AgentOutcome] {
+        let execution = try await execute(plan, work, progress: progress)
         var outcomes: [String: AgentOutcome] = [:]
-        var toCreate: [NewSession] = []
-        var deadToKill: [String] = []
-        for session in sessions {
-            if let pane = byName[session.name] {
-                if !pane.dead {
-                    outcomes[session.name] = outcome(session.name, .alreadyRunning, "pane \(pane.paneId) pid \(pane.pid.map(String.init) ?? "?")")
-                    continue
-                }
-                deadToKill.append(session.name)
-            }
-            toCreate.append(session)
+        for (name, intended) in Self.intendedStarts(plan) {
+            outcomes[name] = outcome(name, intended.action, intended.detail)
         }
-        if !deadToKill.isEmpty { try await tmux.killSessions(deadToKill) }
-        let chunks = Tmux.chunk(toCreate.flatMap(\.commands), limit: Tmux.batchByteLimit)
-        var created = 0
-        progress(Progress(done: 0, total: toCreate.count, phase: "starting"))
-        for chunk in chunks {
-            try await tmux.run(chunk)
-            created += chunk.filter { $0 == "new-session" }.count
-            progress(Progress(done: created, total: toCreate.count, phase: "starting"))
-        }
-        for session in toCreate {
-            outcomes[session.name] = outcome(session.name, deadToKill.contains(session.name) ? .restarted : .started, nil)
+        if !execution.unitJobs.isEmpty {
+            try await judgeUnitJobs(execution, agents, &outcomes, progress: progress)
         }
         return try await confirm(agents, outcomes)
+    }
+
+    /// Each started or kept agent's outcome as the plan intends it, before anything ran.
+    static func intendedStarts(_ plan: [Action]) -> [String: (action: AgentOutcome.Action, detail: String?)] {
+        var intended: [String: (action: AgentOutcome.Action, detail: String?)] = [:]
+        for step in plan {
+            switch step {
+            case .leaveRunning(let agent, let reason):
+                intended[agent] = (.alreadyRunning, reason.outcomeDetail)
+            case .startAgent(let agent): intended[agent] = (.started, nil)
+            case .restartDeadPane(let agent): intended[agent] = (.restarted, nil)
+            case .startUnit, .restartUnit:
+                guard let agent = step.agent else { continue }
+                if case .restartUnit = step { intended[agent] = (.restarted, nil) } else { intended[agent] = (.started, nil) }
+            default: continue
+            }
+        }
+        return intended
     }
 
     /// Checks once that each started pane is still alive; a runtime that exited at once is
@@ -155,44 +174,20 @@ public struct Launcher: Sendable {
     /// Stops agents and removes their heartbeat files; with `all`, also the holder and server
     /// when nothing unmanaged still runs there.
     public func down(_ agents: [AgentSpec], all: Bool) async throws -> (outcomes: [AgentOutcome], serverStopped: Bool, strays: [String]) {
-        var outcomes: [AgentOutcome] = []
-        let panes = try await tmux.listPanes()
-        let present = Set((panes ?? []).map(\.sessionName))
-        var activeUnits: Set<String> = []
-        var systemctl = context.systemctl
-        systemctl.timeout = Self.systemdJobTimeout
-        if useSystemd {
-            activeUnits = Set(try await systemctl.listUnits(["mosaic-*"]).filter(\.isActive).map(\.name))
-            let toStop = agents.map { FleetFiles.agentUnit($0.name) }.filter(activeUnits.contains)
-            if !toStop.isEmpty { try await systemctl.stop(toStop) }
+        let names = agents.map(\.name)
+        let plan = Reconciler.reconcile(roster: roster, observation: try await observe(), intent: all ? .downAll : .down(names))
+        try await execute(plan)
+        var stopped: Set<String> = []
+        var strays: [String] = []
+        for step in plan {
+            switch step {
+            case .killSession, .stopUnit: if let agent = step.agent { stopped.insert(agent) }
+            case .keepServer(let names): strays = names
+            default: continue
+            }
         }
-        // Sessions started without systemd (or left by a failed stop) go directly.
-        let leftover = try await tmux.listPanes().map { Set($0.map(\.sessionName)) } ?? []
-        let toKill = agents.map(\.name).filter(leftover.contains)
-        if !toKill.isEmpty { try await tmux.killSessions(toKill) }
-        // A runtime that writes its own heartbeat (the stub) may be mid-write as its session
-        // goes: let the writers exit (bounded, all at once) so no heartbeat reappears after down.
-        await ProcessTable.waitForExit(agents.compactMap { context.heartbeats.read($0.name)?.pid }, timeout: .seconds(1))
-        for agent in agents {
-            // The sidecar first: once it is stopped nothing writes the heartbeat again.
-            runtimeFiles(agent.name).removeAll()
-            context.heartbeats.remove(agent.name)
-            let wasRunning = present.contains(agent.name) || activeUnits.contains(FleetFiles.agentUnit(agent.name))
-            outcomes.append(outcome(agent.name, wasRunning ? .stopped : .notRunning, nil))
-        }
-        guard all else { return (outcomes, false, []) }
-        let named = Set(roster.agents.map(\.name)).union([roster.holderSession])
-        let remaining = try await tmux.listPanes().map { Set($0.map(\.sessionName)) } ?? []
-        let strays = remaining.subtracting(named).sorted()
-        guard strays.isEmpty else { return (outcomes, false, strays) }
-        let socketFile = panes != nil ? try await tmux.socketPath() : nil
-        if useSystemd, activeUnits.contains(FleetFiles.holderUnit) {
-            try await systemctl.stop([FleetFiles.holderUnit])
-        }
-        try await tmux.killServer()
-        // Nothing left behind: the server does not remove its socket file when it exits.
-        if let socketFile, !socketFile.isEmpty, try await tmux.listPanes() == nil { unlink(socketFile) }
-        return (outcomes, panes != nil, [])
+        let outcomes = names.map { outcome($0, stopped.contains($0) ? .stopped : .notRunning, nil) }
+        return (outcomes, plan.contains(.killServer), strays)
     }
 
     func outcome(_ name: String, _ action: AgentOutcome.Action, _ detail: String?) -> AgentOutcome {
@@ -223,24 +218,18 @@ extension Launcher {
     public func launchInRunningServer(_ agent: AgentSpec) async throws {
         let launch = RuntimeLaunch(context: context, roster: roster)
         let session = try launch.session(for: agent)
-        guard let panes = try await tmux.listPanes() else { throw LaunchError.serverNotRunning(socket: roster.socketName) }
-        if let pane = panes.first(where: { $0.sessionName == agent.name }) {
-            if !pane.dead { return }
-            try await tmux.killSessions([agent.name])
-        }
-        try writeRuntimeFiles([agent], launch)
-        try await tmux.newSessions([session])
+        let seen = Observation(panes: try await tmux.listPanes(), units: nil)
+        guard seen.serverRunning else { throw LaunchError.serverNotRunning(socket: roster.socketName) }
+        // The holder session is the holder unit's own business.
+        let plan = Reconciler.reconcile(roster: roster, observation: seen, intent: .up([agent.name])).filter { $0 != .createHolder }
+        _ = try await execute(plan, Workload(launch: launch, agents: [agent], sessions: [session]), progress: { _ in })
     }
 
-    /// For an agent unit's stop: kill the session if it exists and remove the heartbeat.
+    /// For an agent unit's stop: kill the session if it exists and remove the heartbeat (also
+    /// when the server died under us: its panes are exiting now).
     public func stopSession(_ name: String) async throws {
-        if try await tmux.hasSession(name) {
-            do { try await tmux.killSessions([name]) } catch TmuxError.noSuchSession {}
-        }
-        // Also when the server died under us: its panes are exiting now (see `down`).
-        await ProcessTable.waitForExit(context.heartbeats.read(name).map { [$0.pid] } ?? [], timeout: .seconds(1))
-        runtimeFiles(name).removeAll()
-        context.heartbeats.remove(name)
+        let seen = Observation(panes: try await tmux.listPanes(), units: nil)
+        try await execute(Reconciler.reconcile(roster: roster, observation: seen, intent: .down([name])))
     }
 
     /// Writes what the agents' runtime integrations need (hook settings, extensions) before they start.

@@ -1,65 +1,25 @@
 import Foundation
 
-/// `fleet up` through the units: one blocking `systemctl start` for every unit that must start
+/// Agents through their units: one blocking `systemctl start` for every unit that must start
 /// (systemd runs the jobs in parallel), while one `list-units` per tick reports progress.
 extension Launcher {
     /// Bound on one blocking start, restart or stop of many units.
     static let systemdJobTimeout: Duration = .seconds(120)
 
-    func upThroughSystemd(_ agents: [AgentSpec], progress: @escaping @Sendable (Progress) -> Void) async throws -> [AgentOutcome] {
-        var systemctl = context.systemctl
-        systemctl.timeout = Self.systemdJobTimeout
-        try await UnitInstaller(context: context, roster: roster).install()
-        let units = try await unitsByName(systemctl)
-        let panes = try await tmux.listPanes()
-        let holderActive = units[FleetFiles.holderUnit]?.isActive ?? false
-        // A server the holder unit does not run (left by MOSAIC_SYSTEMD=off) would make the
-        // holder's `tmux -D` a mere client that fails: refuse with the fix instead.
-        if panes != nil && !holderActive { throw LaunchError.unmanagedServer(socket: roster.socketName) }
-        let live = Set((panes ?? []).filter { !$0.dead }.map(\.sessionName))
-        if holderActive, panes != nil, !live.contains(roster.holderSession) { try await createHolder() }
-
-        var outcomes: [String: AgentOutcome] = [:]
-        var toStart: [String] = [], toRestart: [String] = []
-        for agent in agents {
-            let unit = FleetFiles.agentUnit(agent.name)
-            let active = units[unit]?.isActive ?? false
-            if active && live.contains(agent.name) {
-                outcomes[agent.name] = outcome(agent.name, .alreadyRunning, nil)
-            } else if active {
-                // The unit believes the agent runs but its session is gone: restart runs
-                // ExecStop then ExecStart, which recreates the session.
-                toRestart.append(unit)
-            } else {
-                toStart.append(unit)
-            }
-        }
-        let pending = toStart + toRestart
-        if pending.isEmpty { return try await confirm(agents, outcomes) }
-        let failed = ([FleetFiles.holderUnit] + pending).filter { units[$0]?.active == "failed" }
-        if !failed.isEmpty { try await systemctl.resetFailed(failed) }
-
-        progress(Progress(done: 0, total: pending.count, phase: "starting"))
-        let watcher = Task { await Self.reportProgress(pending, systemctl: systemctl, progress: progress) }
-        var jobErrors: [String] = []
-        do {
-            jobErrors += try await Self.job { try await systemctl.start([FleetFiles.holderUnit] + toStart) }
-            if !toRestart.isEmpty { jobErrors += try await Self.job { try await systemctl.restart(toRestart) } }
-        } catch {
-            watcher.cancel()
-            throw error
-        }
-        // Wait for the watcher to end so no stale count is printed after the final one.
-        watcher.cancel()
-        await watcher.value
-        let after = try await unitsByName(systemctl)
+    /// After the jobs: each started or restarted agent's outcome from its unit's state, read in
+    /// one `list-units`. A unit that did not start says why (its holder, or systemd's stderr).
+    func judgeUnitJobs(_ execution: Execution, _ agents: [AgentSpec], _ outcomes: inout [String: AgentOutcome],
+                       progress: @Sendable (Progress) -> Void) async throws {
+        let pending = execution.unitJobs
+        let after = try await unitsByName(jobSystemctl)
         progress(Progress(done: pending.count, total: pending.count, phase: "starting"))
         let holder = after[FleetFiles.holderUnit]
-        for agent in agents where outcomes[agent.name] == nil {
+        for agent in agents {
             let unit = FleetFiles.agentUnit(agent.name)
+            guard pending.contains(unit) else { continue }
             switch after[unit]?.active {
             case "active"?:
-                outcomes[agent.name] = outcome(agent.name, toRestart.contains(unit) ? .restarted : .started, nil)
+                break
             case "failed"?:
                 outcomes[agent.name] = outcome(agent.name, .failed, "\(unit) failed; see `systemctl --user status \(unit)`")
             default:
@@ -67,13 +27,12 @@ extension Launcher {
                 if holder?.isActive != true {
                     why += ": \(FleetFiles.holderUnit) is \(holder.map { "\($0.active)/\($0.sub)" } ?? "not loaded")"
                         + "; see `systemctl --user status \(FleetFiles.holderUnit)`"
-                } else if let line = jobErrors.first(where: { $0.contains(unit) }) ?? jobErrors.first {
+                } else if let line = execution.jobErrors.first(where: { $0.contains(unit) }) ?? execution.jobErrors.first {
                     why += ": \(line)"
                 }
                 outcomes[agent.name] = outcome(agent.name, .failed, why)
             }
         }
-        return try await confirm(agents, outcomes)
     }
 
     func unitsByName(_ systemctl: Systemctl) async throws -> [String: UnitState] {

@@ -69,9 +69,7 @@ struct FleetRestart: AsyncParsableCommand {
             let roster = try context.loadRoster()
             let selected = try roster.select(agents.names)
             let launcher = try Launcher(context: context, roster: roster)
-            _ = try await launcher.down(selected, all: false)
-            var outcomes = try await launcher.up(selected, progress: Console.progress)
-            for i in outcomes.indices where outcomes[i].action == .started { outcomes[i].action = .restarted }
+            let outcomes = try await launcher.restart(selected, progress: Console.progress)
             try OutcomePrinter.print(outcomes, json: json)
         }
     }
