@@ -23,7 +23,7 @@ struct RoleTests {
         #expect(try lib.role(named: "orchestrator").persona.contains("mosaic worker run"))
         #expect(try lib.role(named: "reviewer").persona.contains("blocker"))
         #expect(try lib.role(named: "finance").persona.contains("Never move money"))
-        #expect(throws: RoleError.unknown("nope", known: names)) { try lib.role(named: "nope") }
+        #expect(throws: RoleError.unknown("nope", known: names, directory: "<home>/roles")) { try lib.role(named: "nope") }
         #expect(throws: RoleError.invalidName("../x")) { try lib.role(named: "../x") }
     }
 
@@ -135,5 +135,29 @@ struct RoleTests {
             #expect(custom?.text == "custom persona\n")
             #expect(PersonaFile.stubBanner(path: "/p", text: "custom persona\n") == "persona: 15 bytes from /p: custom persona\n")
         }
+    }
+
+    @Test("the health wait ends healthy on a fresh heartbeat, and says why when none comes or it is stale")
+    func healthWait() async throws {
+        var template = Array("\(NSTemporaryDirectory())/mosaic-hw.XXXXXX".utf8CString)
+        let dir = String(cString: mkdtemp(&template)!)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = HeartbeatStore(directory: dir)
+        let wait = HealthWait(store: store, interval: 1)
+        let none = await wait.wait("a", since: Date(), timeout: .milliseconds(100))
+        #expect(none == .notHealthy(reason: "no heartbeat was written within 0.1 seconds (\(dir)/a.hb is missing)"))
+        try store.write(Heartbeat(ts: Date().addingTimeInterval(-60), pid: 1, status: "ok"), for: "a")
+        guard case .notHealthy(let reason) = await wait.wait("a", since: Date().addingTimeInterval(-120), timeout: .milliseconds(100)) else {
+            Issue.record("a stale heartbeat counted as healthy")
+            return
+        }
+        #expect(reason.contains("is not healthy"))
+        try store.write(Heartbeat(ts: Date(), pid: 1, status: "ok"), for: "a")
+        guard case .healthy = await wait.wait("a", since: Date().addingTimeInterval(-1), timeout: .seconds(2)) else {
+            Issue.record("a fresh heartbeat was not seen")
+            return
+        }
+        let dead = await wait.wait("b", since: Date(), timeout: .seconds(5)) { "its runtime exited (pane dead)" }
+        #expect(dead == .notHealthy(reason: "its runtime exited (pane dead)"))
     }
 }

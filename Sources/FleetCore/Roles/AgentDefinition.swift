@@ -5,11 +5,14 @@ public enum AgentDefinition {
     /// Why a definition cannot be made.
     public enum Problem: Error, Equatable, CustomStringConvertible {
         case noRuntime(role: String)
+        case customNeedsCommand(role: String)
 
         public var description: String {
             switch self {
             case .noRuntime(let role):
                 return "role \"\(role)\" names no runtime; pass --runtime (one of \(RuntimeKind.allNames)) or add `runtime:` to the role"
+            case .customNeedsCommand(let role):
+                return "runtime custom needs a `command:`, which `agent new` does not write; pick another runtime for role \"\(role)\", or add the agent to the roster by hand"
             }
         }
     }
@@ -20,6 +23,7 @@ public enum AgentDefinition {
                             workdir: String?) throws -> AgentSpec {
         try AgentName.validate(name)
         guard let kind = runtime ?? role.runtime else { throw Problem.noRuntime(role: role.name) }
+        guard kind != .custom else { throw Problem.customNeedsCommand(role: role.name) }
         let roleModel = kind == role.runtime ? role.model : nil
         return AgentSpec(name: name, runtime: kind, workdir: workdir, role: role.name,
                          model: model ?? roleModel, effort: effort ?? role.effort)
@@ -66,11 +70,12 @@ public struct HealthWait: Sendable {
 
     /// Polls the heartbeat file (it is replaced by rename, so each read is whole) until a
     /// heartbeat written after `since` is healthy, or `timeout` passes.
-    public func wait(_ agent: String, since: Date, timeout: Duration,
+    /// `startedAt` is when the start began, so the time reported is start to healthy.
+    public func wait(_ agent: String, since: Date, startedAt: ContinuousClock.Instant = .now, timeout: Duration,
                      paneProblem: @Sendable () async -> String? = { nil }) async -> Outcome {
         let clock = ContinuousClock()
-        let start = clock.now
-        let deadline = start + timeout
+        let start = startedAt
+        let deadline = clock.now + timeout
         var checks = 0
         while true {
             let now = Date()

@@ -156,3 +156,22 @@ extension PersonaFile {
         return "persona: \(text.utf8.count) bytes from \(path): \(first)\n"
     }
 }
+
+extension PersonaFile {
+    /// Before a launch: the persona files of `agents` whose role the library knows. A broken role
+    /// file is reported (the returned text) rather than keeping the fleet from starting.
+    public static func prepare(_ agents: [AgentSpec], context: FleetContext) -> String? {
+        do {
+            let library = try RoleLibrary.load(directory: RoleLibrary.directory(home: context.paths.home))
+            try writeAll(agents, library: library, runDirectory: context.paths.runDirectory)
+            return nil
+        } catch {
+            return "personas not written: \(error)"
+        }
+    }
+
+    /// After `fleet down`: nothing of the stopped agents stays in the run directory.
+    public static func removeAll(_ agents: [AgentSpec], runDirectory: String) {
+        for agent in agents { PersonaFile(runDirectory: runDirectory, agent: agent.name).remove() }
+    }
+}

@@ -49,14 +49,14 @@ public struct Role: Sendable, Equatable, Codable {
 
 /// Everything that can be wrong with a role or a role file; each message names the place and the fix.
 public enum RoleError: Error, Equatable, CustomStringConvertible {
-    case unknown(String, known: [String])
+    case unknown(String, known: [String], directory: String)
     case invalidName(String)
     case invalid(path: String, line: Int?, message: String)
 
     public var description: String {
         switch self {
-        case .unknown(let name, let known):
-            return "no role named \"\(name)\"; known roles: \(known.joined(separator: ", ")) (add one as <home>/roles/\(name).yaml)"
+        case .unknown(let name, let known, let directory):
+            return "no role named \"\(name)\"; known roles: \(known.joined(separator: ", ")) (or add one as \(directory)/\(name).yaml)"
         case .invalidName(let name):
             return "\"\(name)\" is not a valid role name: use letters, digits, '-' and '_', starting with a letter or digit (\(AgentName.patternDescription))"
         case .invalid(let path, let line, let message):

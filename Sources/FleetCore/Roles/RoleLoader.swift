@@ -84,8 +84,13 @@ public struct RoleLoader: Sendable {
 /// The roles an agent can take: the built-in library, with the user's files added or overriding.
 public struct RoleLibrary: Sendable {
     public let roles: [Role]
+    /// Where the user's role files are (named in errors).
+    public let directory: String
 
-    public init(roles: [Role]) { self.roles = roles }
+    public init(roles: [Role], directory: String = "<home>/roles") {
+        self.roles = roles
+        self.directory = directory
+    }
 
     /// `<home>/roles`.
     public static func directory(home: String) -> String { "\(home)/roles" }
@@ -105,12 +110,12 @@ public struct RoleLibrary: Sendable {
             if byName[name] == nil { order.append(name) }
             byName[name] = role
         }
-        return RoleLibrary(roles: order.compactMap { byName[$0] })
+        return RoleLibrary(roles: order.compactMap { byName[$0] }, directory: directory)
     }
 
     public func role(named name: String) throws -> Role {
         guard AgentName.isValid(name) else { throw RoleError.invalidName(name) }
-        guard let role = roles.first(where: { $0.name == name }) else { throw RoleError.unknown(name, known: roles.map(\.name)) }
+        guard let role = roles.first(where: { $0.name == name }) else { throw RoleError.unknown(name, known: roles.map(\.name), directory: directory) }
         return role
     }
 }

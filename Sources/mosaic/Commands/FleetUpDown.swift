@@ -19,6 +19,7 @@ struct FleetUp: AsyncParsableCommand {
             let roster = try context.loadRoster()
             let selected = try roster.select(agents.names)
             let launcher = try Launcher(context: context, roster: roster)
+            if let warning = PersonaFile.prepare(selected, context: context) { Console.error(warning) }
             let outcomes = try await launcher.up(selected, progress: Console.progress)
             try OutcomePrinter.print(outcomes, json: json)
         }
@@ -43,6 +44,7 @@ struct FleetDown: AsyncParsableCommand {
             let selected = try roster.select(agents.names)
             let launcher = try Launcher(context: context, roster: roster)
             let result = try await launcher.down(selected, all: agents.names.isEmpty)
+            PersonaFile.removeAll(selected, runDirectory: context.paths.runDirectory)
             if !result.strays.isEmpty {
                 Console.note("tmux server kept: stray sessions still run there: \(result.strays.joined(separator: ", "))")
             } else if result.serverStopped {
@@ -70,6 +72,7 @@ struct FleetRestart: AsyncParsableCommand {
             let selected = try roster.select(agents.names)
             let launcher = try Launcher(context: context, roster: roster)
             _ = try await launcher.down(selected, all: false)
+            if let warning = PersonaFile.prepare(selected, context: context) { Console.error(warning) }
             var outcomes = try await launcher.up(selected, progress: Console.progress)
             for i in outcomes.indices where outcomes[i].action == .started { outcomes[i].action = .restarted }
             try OutcomePrinter.print(outcomes, json: json)
