@@ -119,3 +119,30 @@ struct AgentNewTests {
         #expect(result.stdout.contains("persona: 18 bytes from \(file): Be terse."))
     }
 }
+
+@Suite("agent new under a real systemd user manager", .serialized,
+       .enabled("a systemd user manager must be able to start here (the reason is printed if not)") { UserManager.canStart })
+struct AgentNewSystemdTests {
+    @Test("agent new installs the units, enables and starts the agent's unit; rm stops and disables it and restores the roster")
+    func throughUnits() async throws {
+        try await UserManager.with { manager in
+            let fleet = try TestFleet(manager: manager)
+            try fleet.writeRoster(agents: TestFleet.stubs(["keeper"]))
+            let before = FileIO.readSmall(fleet.paths.roster)
+            let new = try await fleet.mosaic(["agent", "new", "scout", "--role", "coder", "--runtime", "stub", "--json"])
+            #expect(new.status == 0, "\(new.stdout) \(new.stderr)")
+            #expect(new.stdout.contains("\"unitEnabled\": true"))
+            #expect(new.stdout.contains("\"healthy\": true"))
+            #expect(try await manager.isEnabled(["mosaic-agent@scout.service"]) == ["enabled"])
+            #expect(try await manager.units()["mosaic-agent@scout.service"].map { "\($0.active)/\($0.sub)" } == "active/exited")
+
+            let rm = try await fleet.mosaic(["agent", "rm", "scout"])
+            #expect(rm.status == 0, "\(rm.stderr)")
+            #expect(try await manager.isEnabled(["mosaic-agent@scout.service"]) == ["disabled"])
+            #expect(try await manager.units()["mosaic-agent@scout.service"]?.isActive != true)
+            #expect(try await !fleet.tmux.hasSession("scout"))
+            #expect(FileIO.readSmall(fleet.paths.roster) == before)
+            try await fleet.mosaic(["fleet", "down"])
+        }
+    }
+}
