@@ -65,7 +65,10 @@ struct AgentNew: AsyncParsableCommand {
                     throw ExitCode(ExitStatus.failure)
                 }
                 let wait = HealthWait(store: context.heartbeats, interval: roster.heartbeatIntervalSeconds)
-                report.health = await wait.wait(name, since: since, startedAt: startedAt, timeout: .seconds(timeout)) { await paneProblem(launcher) }
+                let tmux = launcher.tmux, agent = name
+                report.health = await wait.wait(name, since: since, startedAt: startedAt, timeout: .seconds(timeout)) {
+                    await Self.paneProblem(tmux, agent)
+                }
                 if case .notHealthy(let reason)? = report.health {
                     emit(report)
                     Console.error("agent \"\(name)\" started but is not healthy after \(timeout)s: \(reason); see `mosaic fleet ps` and `mosaic agent tail \(name)`")
@@ -88,9 +91,10 @@ struct AgentNew: AsyncParsableCommand {
         return path
     }
 
-    /// A pane that died says why at once, instead of the wait running out.
-    func paneProblem(_ launcher: Launcher) async -> String? {
-        guard let panes = try? await launcher.tmux.listPanes() else { return nil }
+    /// A pane that died says why at once, instead of the wait running out. A tmux that cannot be
+    /// asked tells nothing here (nil): the wait's own deadline then reports what the heartbeat shows.
+    static func paneProblem(_ tmux: Tmux, _ name: String) async -> String? {
+        guard let panes = try? await tmux.listPanes() else { return nil }
         guard let pane = panes.first(where: { $0.sessionName == name }) else { return "its tmux session is gone" }
         return pane.dead ? "its runtime exited (pane dead)" : nil
     }
