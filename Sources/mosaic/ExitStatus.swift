@@ -25,7 +25,7 @@ enum ExitStatus {
 
     static func code(for error: Error) -> Int32 {
         switch error {
-        case is RosterError: return badInput
+        case is RosterError, is RosterEditError, is RoleError, is AgentDefinition.Problem: return badInput
         case let error as TmuxError:
             switch error {
             case .notInstalled, .noServer, .noSuchSession: return unavailable

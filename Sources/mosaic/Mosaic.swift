@@ -14,7 +14,7 @@ struct Mosaic: AsyncParsableCommand {
         \(ExitStatus.helpText)
         """,
         version: "0.1.0",
-        subcommands: [Fleet.self, Agent.self, Internal.self]
+        subcommands: [Fleet.self, Agent.self, RoleGroup.self, Internal.self]
     )
 }
 
@@ -29,6 +29,6 @@ struct Agent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Work with one agent: watch, tail, send, reset, attach; list the roster, heartbeats, the stub runtime.",
         subcommands: [AgentWatch.self, AgentTail.self, AgentSend.self, AgentReset.self, AgentAttach.self,
-                      AgentRoster.self, AgentHeartbeat.self, AgentHook.self, AgentStub.self]
+                      AgentRoster.self, AgentHeartbeat.self, AgentHook.self, AgentStub.self, AgentNew.self, AgentRm.self]
     )
 }

@@ -91,6 +91,7 @@ struct AgentStub: AsyncParsableCommand {
         Reads MOSAIC_AGENT_NAME, MOSAIC_HOME and MOSAIC_HEARTBEAT_INTERVAL from its session. Exits on EOF or SIGTERM.
 
         MOSAIC_STUB_RECORD=<file>: keep the last message received, exactly, in that file.
+        MOSAIC_PERSONA_FILE=<file>: the persona to show when it starts (default: <home>/fleet/run/<agent>.persona.md, if present).
         """
     )
 
@@ -105,6 +106,9 @@ struct AgentStub: AsyncParsableCommand {
             let responder = HeartbeatResponder(store: me.store, agent: me.name, interval: .seconds(me.interval))
             let record = ProcessInfo.processInfo.environment["MOSAIC_STUB_RECORD"].flatMap { $0.isEmpty ? nil : $0 }
             let stub = StubAgent(options: .init(name: me.name, busy: .milliseconds(max(0, busy)), record: record), responder: responder)
+            if let persona = PersonaFile.forStub(environment: ProcessInfo.processInfo.environment, runDirectory: me.store.directory, agent: me.name) {
+                Console.out(PersonaFile.stubBanner(path: persona.path, text: persona.text))
+            }
             // SIGTERM: leave cleanly, with the terminal's paste mode restored.
             signal(SIGTERM, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())

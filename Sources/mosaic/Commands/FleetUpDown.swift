@@ -19,6 +19,7 @@ struct FleetUp: AsyncParsableCommand {
             let roster = try context.loadRoster()
             let selected = try roster.select(agents.names)
             let launcher = try Launcher(context: context, roster: roster)
+            if let warning = PersonaFile.prepare(selected, context: context) { Console.error(warning) }
             let outcomes = try await launcher.up(selected, progress: Console.progress)
             try OutcomePrinter.print(outcomes, json: json)
         }
@@ -43,6 +44,7 @@ struct FleetDown: AsyncParsableCommand {
             let selected = try roster.select(agents.names)
             let launcher = try Launcher(context: context, roster: roster)
             let result = try await launcher.down(selected, all: agents.names.isEmpty)
+            PersonaFile.removeAll(selected, runDirectory: context.paths.runDirectory)
             if !result.strays.isEmpty {
                 Console.note("tmux server kept: stray sessions still run there: \(result.strays.joined(separator: ", "))")
             } else if result.serverStopped {
@@ -69,6 +71,7 @@ struct FleetRestart: AsyncParsableCommand {
             let roster = try context.loadRoster()
             let selected = try roster.select(agents.names)
             let launcher = try Launcher(context: context, roster: roster)
+            if let warning = PersonaFile.prepare(selected, context: context) { Console.error(warning) }
             let outcomes = try await launcher.restart(selected, progress: Console.progress)
             try OutcomePrinter.print(outcomes, json: json)
         }
