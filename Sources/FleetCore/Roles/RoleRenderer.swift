@@ -9,23 +9,19 @@ public enum RoleRenderer {
         }
     }
 
-    public static func json(_ role: Role, includePersona: Bool) -> JSON {
-        var fields: [(String, JSON)] = [
-            ("name", .string(role.name)), ("summary", .string(role.summary)),
-            ("runtime", .of(role.runtime?.rawValue)), ("model", .of(role.model)), ("effort", .of(role.effort)),
-            ("restart", .string(role.restart.rawValue)), ("lifecycle", .string(role.lifecycle.rawValue)),
-            ("tools", role.tools.map { .array($0.map(JSON.string)) } ?? .null),
-        ]
-        switch role.source {
-        case .builtin: fields += [("source", .string("builtin")), ("path", .null), ("overridesBuiltin", .bool(false))]
-        case .user(let path, let overrides): fields += [("source", .string("user")), ("path", .string(path)), ("overridesBuiltin", .bool(overrides))]
-        }
-        if includePersona { fields.append(("persona", .string(PersonaFile.contents(of: role)))) }
-        return .object(fields)
+    public static func document(_ role: Role, includePersona: Bool) -> RoleDocument {
+        var path: String?, overrides = false
+        if case .user(let p, let o) = role.source { path = p; overrides = o }
+        return RoleDocument(name: role.name, summary: role.summary, runtime: role.runtime?.rawValue, model: role.model,
+                            effort: role.effort, restart: role.restart.rawValue, lifecycle: role.lifecycle.rawValue,
+                            tools: role.tools, source: path == nil ? "builtin" : "user", path: path, overridesBuiltin: overrides,
+                            persona: includePersona ? PersonaFile.contents(of: role) : nil)
     }
 
+    static func rendered<T: Encodable>(_ value: T) -> String { ((try? OrderedJSONEncoder().render(value)) ?? "null") + "\n" }
+
     public static func list(_ roles: [Role], json: Bool, width: Int?, color: Bool) -> String {
-        if json { return JSON.array(roles.map { self.json($0, includePersona: false) }).rendered() + "\n" }
+        if json { return rendered(roles.map { document($0, includePersona: false) }) }
         let rows: [[Table.Cell]] = roles.map { role in
             [Table.Cell(role.name), Table.Cell(role.runtime?.rawValue ?? "-"), Table.Cell(role.lifecycle.rawValue),
              Table.Cell(role.restart.rawValue), Table.Cell(role.source == .builtin ? "built-in" : "user"), Table.Cell(role.summary)]
@@ -35,7 +31,7 @@ public enum RoleRenderer {
     }
 
     public static func show(_ role: Role, json: Bool) -> String {
-        if json { return self.json(role, includePersona: true).rendered() + "\n" }
+        if json { return rendered(document(role, includePersona: true)) }
         var out = "role \(role.name): \(role.summary)\n"
         out += "  runtime    \(role.runtime?.rawValue ?? "(none: pass --runtime)")\n"
         out += "  model      \(role.model ?? "(runtime default)")\n"
@@ -45,5 +41,38 @@ public enum RoleRenderer {
         out += "  tools      \(role.tools.map { $0.joined(separator: ", ") } ?? "(runtime default)")\n"
         out += "  source     \(sourceText(role.source))\n\n"
         return out + PersonaFile.contents(of: role)
+    }
+}
+
+/// `role ls --json` (one per role, without `persona`) and `role show --json` (with it).
+public struct RoleDocument: Codable, Equatable, Sendable {
+    public var name: String
+    public var summary: String
+    public var runtime: String?
+    public var model: String?
+    public var effort: String?
+    public var restart: String
+    public var lifecycle: String
+    public var tools: [String]?
+    public var source: String
+    public var path: String?
+    public var overridesBuiltin: Bool
+    /// Only in `role show`: absent (not null) from the list.
+    public var persona: String?
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(summary, forKey: .summary)
+        try c.encode(runtime, forKey: .runtime)
+        try c.encode(model, forKey: .model)
+        try c.encode(effort, forKey: .effort)
+        try c.encode(restart, forKey: .restart)
+        try c.encode(lifecycle, forKey: .lifecycle)
+        try c.encode(tools, forKey: .tools)
+        try c.encode(source, forKey: .source)
+        try c.encode(path, forKey: .path)
+        try c.encode(overridesBuiltin, forKey: .overridesBuiltin)
+        try c.encodeIfPresent(persona, forKey: .persona)
     }
 }
