@@ -209,6 +209,19 @@ struct SupervisorTests {
         #expect(d.restarts == ["a"])
     }
 
+    @Test("a hung agent waiting for a start slot that is healthy again is not restarted")
+    func hungRecoversBeforeSlot() {
+        var lifecycle = Lifecycle()
+        lifecycle.maxConcurrentStarts = 1
+        var s = Supervisor.fleet(["a", "b"], onHang: .restart, lifecycle: lifecycle)
+        _ = s.see(["a": .running], at(0))
+        #expect(s.see(["a": .running, "b": .running], health: ["a": .hung(.probeUnanswered), "b": .unknown], at(1)).restarts.isEmpty, "b's start holds the slot")
+        let d = s.see(["a": .running, "b": .running], at(2))
+        #expect(d.restarts.isEmpty)
+        #expect(d.events == [.recovered("a")])
+        #expect(s.state(of: "a") == .running(since: at(2)))
+    }
+
     @Test("a start never healthy within the start timeout frees its slot and is reported hung")
     func startTimeout() {
         var lifecycle = Lifecycle()

@@ -173,7 +173,19 @@ public struct Supervisor: Sendable {
         case .backoff(let until):
             if paneRunning { r.state = .running(since: now) } else if now >= until { r.state = .recovering }
         case .recovering:
-            if paneRunning && !r.hungRestart { r.state = .running(since: now) }
+            if paneRunning && !r.hungRestart {
+                r.state = .running(since: now)
+            } else if paneRunning && seen.health == .healthy {
+                // Healthy again before a slot came free: the restart is no longer wanted.
+                r.hungRestart = false
+                r.hung = nil
+                r.state = .running(since: now)
+                r.healthySince = now
+                out.append(.event(.recovered(agent.name)))
+            } else if !paneRunning && r.hungRestart {
+                r.hungRestart = false
+                out.append(.event(.exited(agent.name, exit)))
+            }
         case .starting(let since):
             if !paneRunning {
                 dieAndNote(agent, &r, seen: seen, exit: exit, now: now, serverRunning: serverRunning, out: &out, deaths: &deaths)
