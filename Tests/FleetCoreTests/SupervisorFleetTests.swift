@@ -92,3 +92,33 @@ struct SupervisorFleetTests {
         #expect(d.restarts.count == 3)
     }
 }
+
+@Suite("supervisor observations from the fleet snapshot")
+struct ObservationTests {
+    @Test("a snapshot's rows become panes (running, dead with status and last line, absent) and health")
+    func fromSnapshot() throws {
+        let now = at(0)
+        let roster = Roster(tenant: "t", host: "h", heartbeatIntervalSeconds: 10, agents: [
+            AgentSpec(name: "ok", runtime: .stub), AgentSpec(name: "stale", runtime: .stub),
+            AgentSpec(name: "crashed", runtime: .stub), AgentSpec(name: "gone", runtime: .stub), AgentSpec(name: "new", runtime: .stub),
+        ])
+        func pane(_ s: String, _ pid: Int32, dead: Bool = false, status: Int32? = nil) -> PaneInfo {
+            PaneInfo(sessionName: s, paneId: "%\(pid)", pid: pid, dead: dead, deadStatus: status, windowActivity: 1_800_000_000, currentCommand: "mosaic")
+        }
+        let readings = PlaneReadings(
+            panes: [pane("_holder", 1), pane("ok", 10), pane("stale", 11), pane("new", 13), pane("crashed", 12, dead: true, status: 3)],
+            units: nil, enabledUnits: nil, linger: nil,
+            processes: [10: ProcessSample(pid: 10, comm: "mosaic", state: "S"), 11: ProcessSample(pid: 11, comm: "mosaic", state: "S"),
+                        13: ProcessSample(pid: 13, comm: "mosaic", state: "S")],
+            heartbeats: ["ok": Heartbeat(ts: now.addingTimeInterval(-1), pid: 10), "stale": Heartbeat(ts: now.addingTimeInterval(-60), pid: 11)],
+            lastOutput: ["crashed": ["starting", "error: no API key"]])
+        let observation = FleetObservation(snapshot: FleetSnapshot.join(roster: roster, readings: readings, now: now))
+        #expect(observation.serverRunning)
+        let byName = Dictionary(uniqueKeysWithValues: observation.agents.map { ($0.name, $0) })
+        #expect(byName["ok"] == AgentObservation(name: "ok", pane: .running, health: .healthy))
+        #expect(byName["stale"]?.health == .hung(.heartbeatStale))
+        #expect(byName["new"] == AgentObservation(name: "new", pane: .running, health: .unknown))
+        #expect(byName["crashed"]?.pane == .dead(AgentExit(status: 3, lastOutputLine: "error: no API key")))
+        #expect(byName["gone"]?.pane == .absent)
+    }
+}
