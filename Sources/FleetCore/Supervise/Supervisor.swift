@@ -3,6 +3,13 @@ import Foundation
 /// The pure supervisor: a value that turns what the planes show (and what operators ask) into
 /// decisions. It never touches the world and never reads a clock; the daemon feeds it batched
 /// snapshots, pane-death pushes and intents, and carries out what it returns.
+///
+/// Driving it: `observe` a `FleetObservation(snapshot:)` at start (adoption), after every
+/// `PaneEvent` from `PaneDeathWatcher`, at `nextDeadline()` and on the periodic backstop; call
+/// `stoppedByUser` / `cleared` when the CLI stops or starts an agent. `start`/`restart` mean "make
+/// it run" (idempotent, like `fleet up`); a restart of a live pane (a hung agent) replaces it.
+/// Journal every `.event`; `state(of:)`, `restarts(of:now:)`, `lastExit(of:)` and
+/// `recoveryProgress` are what `ps` shows.
 public struct Supervisor: Sendable {
     /// What the supervisor remembers of one agent.
     struct Record: Sendable {
