@@ -17,6 +17,8 @@ public struct Roster: Sendable, Equatable, Codable {
     /// How long a runtime that animates while it works may report busy with its screen
     /// unchanged before `fleet ps` calls it silent (hung, or a report that went stale).
     public var silentBusySeconds: Int = Roster.defaultSilentBusySeconds
+    /// Restart policy, backoff, crash loops, pacing and mass death (the `lifecycle:` block).
+    public var lifecycle = Lifecycle()
     public var agents: [AgentSpec]
 
     public init(
@@ -34,6 +36,12 @@ public struct Roster: Sendable, Equatable, Codable {
     }
 
     public func agent(named name: String) -> AgentSpec? { agents.first { $0.name == name } }
+
+    /// The agent's own restart policy, else the fleet's default.
+    public func restartPolicy(of agent: AgentSpec) -> RestartPolicy { agent.restart ?? lifecycle.restart }
+
+    /// The agent's own hang policy, else the fleet's default.
+    public func hangPolicy(of agent: AgentSpec) -> HangPolicy { agent.onHang ?? lifecycle.onHang }
 
     /// The agents named, in roster order; every unknown name is reported at once.
     public func select(_ names: [String]) throws -> [AgentSpec] {
@@ -57,10 +65,15 @@ public struct AgentSpec: Sendable, Equatable, Codable {
     public var env: [String: String]
     public var model: String?
     public var effort: String?
+    /// nil: the fleet's `lifecycle.restart`.
+    public var restart: RestartPolicy?
+    /// nil: the fleet's `lifecycle.onHang`.
+    public var onHang: HangPolicy?
 
     public init(
         name: String, runtime: RuntimeKind, command: String? = nil, workdir: String? = nil,
-        role: String? = nil, env: [String: String] = [:], model: String? = nil, effort: String? = nil
+        role: String? = nil, env: [String: String] = [:], model: String? = nil, effort: String? = nil,
+        restart: RestartPolicy? = nil, onHang: HangPolicy? = nil
     ) {
         self.name = name
         self.runtime = runtime
@@ -70,6 +83,8 @@ public struct AgentSpec: Sendable, Equatable, Codable {
         self.env = env
         self.model = model
         self.effort = effort
+        self.restart = restart
+        self.onHang = onHang
     }
 }
 

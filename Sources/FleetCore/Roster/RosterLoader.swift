@@ -100,7 +100,7 @@ private struct Validator {
     }
 
     func roster(_ root: Node) throws -> Roster {
-        let top = try entries(root, allowed: ["version", "tenant", "host", "tmux", "heartbeat", "agents"], context: "the roster")
+        let top = try entries(root, allowed: ["version", "tenant", "host", "tmux", "heartbeat", "lifecycle", "agents"], context: "the roster")
         guard let versionEntry = top["version"] else {
             throw fail(root, "the roster has no `version`; add `version: 1` as its first line")
         }
@@ -151,6 +151,7 @@ private struct Validator {
                 roster.silentBusySeconds = seconds
             }
         }
+        if let lifecycle = top["lifecycle"] { roster.lifecycle = try self.lifecycle(lifecycle.value) }
         guard let agentsEntry = top["agents"] else {
             throw fail(root, "the roster has no `agents:` list; add at least one agent (see `mosaic agent roster --help`)")
         }
@@ -174,7 +175,7 @@ private struct Validator {
     }
 
     func agent(_ node: Node) throws -> AgentSpec {
-        let fields = try entries(node, allowed: ["name", "runtime", "command", "workdir", "role", "env", "model", "effort"],
+        let fields = try entries(node, allowed: ["name", "runtime", "command", "workdir", "role", "env", "model", "effort", "restart", "onHang"],
                                  context: "an agent")
         guard let nameEntry = fields["name"] else { throw fail(node, "an agent has no `name`; add `name: <agent-name>`") }
         let name = try string(nameEntry.value, "name")
@@ -214,7 +215,83 @@ private struct Validator {
             workdir: try optionalString(fields["workdir"], "workdir"),
             role: try optionalString(fields["role"], "role"), env: env,
             model: try optionalString(fields["model"], "model"),
-            effort: try optionalString(fields["effort"], "effort"))
+            effort: try optionalString(fields["effort"], "effort"),
+            restart: try fields["restart"].map { try restartPolicy($0.value, "restart of agent \"\(name)\"") },
+            onHang: try fields["onHang"].map { try hangPolicy($0.value, "onHang of agent \"\(name)\"") })
+    }
+
+    func restartPolicy(_ node: Node, _ what: String) throws -> RestartPolicy {
+        let text = try string(node, what)
+        guard let policy = RestartPolicy(rawValue: text) else {
+            throw fail(node, "\(what) is \"\(text)\", not a restart policy; use one of \(RestartPolicy.allNames)")
+        }
+        return policy
+    }
+
+    func hangPolicy(_ node: Node, _ what: String) throws -> HangPolicy {
+        let text = try string(node, what)
+        guard let policy = HangPolicy(rawValue: text) else {
+            throw fail(node, "\(what) is \"\(text)\", not a hang policy; use one of \(HangPolicy.allNames)")
+        }
+        return policy
+    }
+
+    func duration(_ node: Node, _ what: String, atLeast minimum: Duration = .milliseconds(1)) throws -> Duration {
+        let text = try string(node, what)
+        guard let value = DurationText.parse(text) else {
+            throw fail(node, "\(what) is \"\(text)\", not a duration; write \(DurationText.formatDescription)")
+        }
+        guard value >= minimum else {
+            throw fail(node, "\(what) is \(text); it must be at least \(DurationText.format(minimum))")
+        }
+        return value
+    }
+
+    func integer(_ node: Node, _ what: String, _ range: ClosedRange<Int>) throws -> Int {
+        let text = try string(node, what)
+        guard let value = Int(text), range.contains(value) else {
+            throw fail(node, "\(what) is \"\(text)\"; it must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    func lifecycle(_ node: Node) throws -> Lifecycle {
+        let fields = try entries(node, allowed: ["restart", "onHang", "backoff", "resetAfter", "crashLoop",
+                                                 "maxConcurrentStarts", "massDeath"], context: "`lifecycle`")
+        var result = Lifecycle()
+        if let entry = fields["restart"] { result.restart = try restartPolicy(entry.value, "lifecycle.restart") }
+        if let entry = fields["onHang"] { result.onHang = try hangPolicy(entry.value, "lifecycle.onHang") }
+        if let entry = fields["backoff"] {
+            let backoff = try entries(entry.value, allowed: ["initial", "max"], context: "`lifecycle.backoff`")
+            if let e = backoff["initial"] { result.backoff.initial = try duration(e.value, "lifecycle.backoff.initial") }
+            if let e = backoff["max"] { result.backoff.max = try duration(e.value, "lifecycle.backoff.max") }
+            if result.backoff.max < result.backoff.initial {
+                throw fail(backoff["max"]?.value ?? backoff["initial"]?.value,
+                           "lifecycle.backoff.max (\(DurationText.format(result.backoff.max))) is shorter than backoff.initial (\(DurationText.format(result.backoff.initial))); make max at least initial")
+            }
+        }
+        if let entry = fields["resetAfter"] { result.resetAfter = try duration(entry.value, "lifecycle.resetAfter") }
+        if let entry = fields["crashLoop"] {
+            let loop = try entries(entry.value, allowed: ["restarts", "window"], context: "`lifecycle.crashLoop`")
+            if let e = loop["restarts"] { result.crashLoop.restarts = try integer(e.value, "lifecycle.crashLoop.restarts", 1...1000) }
+            if let e = loop["window"] { result.crashLoop.window = try duration(e.value, "lifecycle.crashLoop.window", atLeast: .seconds(1)) }
+        }
+        if let entry = fields["maxConcurrentStarts"] {
+            result.maxConcurrentStarts = try integer(entry.value, "lifecycle.maxConcurrentStarts", 1...1000)
+        }
+        if let entry = fields["massDeath"] {
+            let mass = try entries(entry.value, allowed: ["fraction", "minAgents", "window"], context: "`lifecycle.massDeath`")
+            if let e = mass["fraction"] {
+                let text = try string(e.value, "lifecycle.massDeath.fraction")
+                guard let fraction = Double(text), fraction > 0, fraction <= 1 else {
+                    throw fail(e.value, "lifecycle.massDeath.fraction is \"\(text)\"; it must be a number above 0 and at most 1 (such as 0.5)")
+                }
+                result.massDeath.fraction = fraction
+            }
+            if let e = mass["minAgents"] { result.massDeath.minAgents = try integer(e.value, "lifecycle.massDeath.minAgents", 1...100_000) }
+            if let e = mass["window"] { result.massDeath.window = try duration(e.value, "lifecycle.massDeath.window") }
+        }
+        return result
     }
 
     static func isEnvName(_ s: String) -> Bool {
