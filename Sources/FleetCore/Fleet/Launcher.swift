@@ -172,10 +172,10 @@ public struct Launcher: Sendable {
         if !toKill.isEmpty { try await tmux.killSessions(toKill) }
         // A runtime that writes its own heartbeat (the stub) may be mid-write as its session
         // goes: let the writers exit (bounded, all at once) so no heartbeat reappears after down.
-        await ProcessTable.waitForExit(agents.compactMap { context.heartbeats.read($0.name)?.pid }, timeout: .seconds(1))
+        await ProcessTable.waitForExit(agents.compactMap { context.heartbeats.read($0.name)?.pid }, timeout: .seconds(1), host: context.host)
         for agent in agents {
             // The sidecar first: once it is stopped nothing writes the heartbeat again.
-            runtimeFiles(agent.name).removeAll()
+            runtimeFiles(agent.name).removeAll(host: context.host)
             context.heartbeats.remove(agent.name)
             let wasRunning = present.contains(agent.name) || activeUnits.contains(FleetFiles.agentUnit(agent.name))
             outcomes.append(outcome(agent.name, wasRunning ? .stopped : .notRunning, nil))
@@ -191,7 +191,7 @@ public struct Launcher: Sendable {
         }
         try await tmux.killServer()
         // Nothing left behind: the server does not remove its socket file when it exits.
-        if let socketFile, !socketFile.isEmpty, try await tmux.listPanes() == nil { unlink(socketFile) }
+        if let socketFile, !socketFile.isEmpty, try await tmux.listPanes() == nil { context.host.removeFile(socketFile) }
         return (outcomes, panes != nil, [])
     }
 
@@ -238,14 +238,14 @@ extension Launcher {
             do { try await tmux.killSessions([name]) } catch TmuxError.noSuchSession {}
         }
         // Also when the server died under us: its panes are exiting now (see `down`).
-        await ProcessTable.waitForExit(context.heartbeats.read(name).map { [$0.pid] } ?? [], timeout: .seconds(1))
-        runtimeFiles(name).removeAll()
+        await ProcessTable.waitForExit(context.heartbeats.read(name).map { [$0.pid] } ?? [], timeout: .seconds(1), host: context.host)
+        runtimeFiles(name).removeAll(host: context.host)
         context.heartbeats.remove(name)
     }
 
     /// Writes what the agents' runtime integrations need (hook settings, extensions) before they start.
     func writeRuntimeFiles(_ agents: [AgentSpec], _ launch: RuntimeLaunch) throws {
-        for agent in agents { try runtimeFiles(agent.name).write(launch.files(for: agent)) }
+        for agent in agents { try runtimeFiles(agent.name).write(launch.files(for: agent), host: context.host) }
     }
 
     func runtimeFiles(_ agent: String) -> AgentRuntimeFiles {

@@ -40,7 +40,7 @@ extension Launcher {
         if !failed.isEmpty { try await systemctl.resetFailed(failed) }
 
         progress(Progress(done: 0, total: pending.count, phase: "starting"))
-        let watcher = Task { await Self.reportProgress(pending, systemctl: systemctl, progress: progress) }
+        let watcher = Task { [systemctl] in await Self.reportProgress(pending, systemctl: systemctl, progress: progress) }
         var jobErrors: [String] = []
         do {
             jobErrors += try await Self.job { try await systemctl.start([FleetFiles.holderUnit] + toStart) }
