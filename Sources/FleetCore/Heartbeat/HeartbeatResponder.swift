@@ -49,8 +49,12 @@ public final class HeartbeatResponder: Sendable {
 
     public func start() {
         beat()
-        let watch = try? store.host.watch(directory: store.directory,
-                                          names: [(store.probePath(agent) as NSString).lastPathComponent])
+        var watch: FileWatch?
+        do {
+            watch = try store.host.watch(directory: store.directory, names: [(store.probePath(agent) as NSString).lastPathComponent])
+        } catch {
+            Log.core.notice("probes to \(agent) are polled every \(probePoll): \(error)")
+        }
         let task = Task.detached { [self] in await self.loop(watch) }
         state.withLock { $0.task = task }
     }

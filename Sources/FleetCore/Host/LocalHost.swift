@@ -53,7 +53,18 @@ public struct LocalHost: Host {
 
     // MARK: processes
 
-    public func run(_ invocation: Invocation) async throws -> ProcessResult { try await runner.run(invocation) }
+    public func run(_ invocation: Invocation) async throws -> ProcessResult {
+        let start = ContinuousClock.now
+        do {
+            let result = try await runner.run(invocation)
+            Log.core.debug("ran \(invocation.executable) \(invocation.arguments.prefix(4).joined(separator: " "))",
+                           metadata: ["status": "\(result.status)", "ms": "\(Int((ContinuousClock.now - start).milliseconds))"])
+            return result
+        } catch {
+            Log.core.debug("could not run \(invocation.executable): \(error)")
+            throw error
+        }
+    }
 
     public func runBlocking(_ invocation: Invocation) throws -> ProcessResult { try SpawnRunner.runBlocking(invocation) }
 

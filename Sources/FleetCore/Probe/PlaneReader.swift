@@ -99,8 +99,12 @@ public actor Prober {
 
     public func send(now: Date) throws {
         // Watching starts before the first request, so no answer can slip in unseen.
-        watch = try? store.host.watch(directory: store.directory,
-                                       names: Set(agents.map { (store.heartbeatPath($0) as NSString).lastPathComponent }))
+        do {
+            watch = try store.host.watch(directory: store.directory,
+                                         names: Set(agents.map { (store.heartbeatPath($0) as NSString).lastPathComponent }))
+        } catch {
+            Log.core.notice("probe answers are polled: \(error)")
+        }
         sentAt = ContinuousClock.now
         for agent in agents {
             let nonce = Self.newNonce()
