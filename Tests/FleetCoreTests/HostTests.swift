@@ -160,3 +160,31 @@ struct FileWatchTests {
         #expect(await watch.wait(after: seen, timeout: .milliseconds(1)), "a change already seen returns at once")
     }
 }
+
+/// The lock waits on the kernel (a helper blocked in flock), not on a timer.
+@Suite("file lock")
+struct FileLockTests {
+    @Test("a held lock times out the next waiter; a release lets a waiter in at once")
+    func waitsOnRelease() async throws {
+        let path = NSTemporaryDirectory() + "lock-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { unlink(path) }
+        let first = try FileLock(path: path, timeout: .seconds(1))
+        let clock = ContinuousClock(), start = clock.now
+        #expect(throws: FileLock.Failure.timedOut(path: path, after: .milliseconds(200))) {
+            try FileLock(path: path, timeout: .milliseconds(200))
+        }
+        #expect(clock.now - start >= .milliseconds(190))
+        let releaser = Task {
+            try await Task.sleep(for: .milliseconds(100))
+            first.release()
+        }
+        let waited = clock.now
+        let second = try FileLock(path: path, timeout: .seconds(5))
+        #expect(clock.now - waited < .seconds(4), "woken by the release")
+        second.release()
+        try await releaser.value
+        // The waiter that timed out earlier must not hold the lock now.
+        let third = try FileLock(path: path, timeout: .milliseconds(500))
+        third.release()
+    }
+}
