@@ -188,3 +188,44 @@ struct FileLockTests {
         third.release()
     }
 }
+
+/// The sidecar on the fake host: the process is a fake /proc entry, the files are in memory.
+@Suite("sidecar in memory")
+struct SidecarInMemoryTests {
+    static let run = "/run/fleet"
+
+    func until(_ what: String, timeout: Duration = .seconds(3), _ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if condition() { return }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        Issue.record("timed out after \(timeout) waiting until \(what)")
+        throw CancellationError()
+    }
+
+    @Test("a hook's report reaches the heartbeat at once (its file is watched, the poll is 10 s); the sidecar leaves with its process")
+    func reportWakesTheSidecar() async throws {
+        let host = FakeHost()
+        try host.makeDirectory(Self.run, mode: 0o700)
+        host.addProcess(pid: 50, comm: "sleep", startTime: 7)
+        let heartbeats = HeartbeatStore(directory: Self.run, host: host), states = RuntimeStateStore(directory: Self.run, host: host)
+        let adapter = RuntimeAdapter(kind: .aider, binary: nil, expectedCommands: ["sleep"], resetCommand: nil)
+        let sidecar = RuntimeSidecar(options: .init(agent: "s1", pid: 50, adapter: adapter, interval: .seconds(60),
+                                                    heartbeats: heartbeats, states: states, host: host, poll: .seconds(10)))
+        let running = Task {
+            await withCheckedContinuation { (done: CheckedContinuation<RuntimeSidecar.Exit, Never>) in
+                Thread.detachNewThread { done.resume(returning: sidecar.run()) }
+            }
+        }
+        defer { sidecar.stop() }
+        try await until("the first heartbeat") { heartbeats.read("s1")?.pid == 50 }
+        let report = StatusUpdate.waiting("test:asked", for: .approval).applied(to: nil, now: host.now())
+        host.put(states.path("s1"), report.serialized())
+        try await until("the report reaches the heartbeat") { heartbeats.read("s1")?.status == "waiting" }
+        host.addProcess(pid: 50, comm: "sleep", state: "Z", startTime: 7)
+        host.put(states.path("s1"), report.serialized())  // wakes the loop, which finds the process gone
+        #expect(await running.value == .processGone)
+        #expect(host.invocations.isEmpty, "nothing spawned")
+    }
+}

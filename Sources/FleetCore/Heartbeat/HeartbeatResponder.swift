@@ -47,19 +47,26 @@ public final class HeartbeatResponder: Sendable {
     public var writeFailures: Int { state.withLock { $0.writeFailures } }
     public var lastError: String? { state.withLock { $0.lastError } }
 
-    public func start() {
+    /// Starts beating. `watch`: a watch of the run directory that covers the agent's probe file,
+    /// shared with the caller (inotify instances are few per user); else the responder makes one.
+    public func start(sharing shared: FileWatch? = nil) {
         beat()
-        var watch: FileWatch?
-        do {
-            watch = try store.host.watch(directory: store.directory, names: [(store.probePath(agent) as NSString).lastPathComponent])
-        } catch {
-            Log.core.notice("probes to \(agent) are polled every \(probePoll): \(error)")
+        var watch = shared
+        if watch == nil {
+            do {
+                watch = try store.host.watch(directory: store.directory, names: [probeFileName])
+            } catch {
+                Log.core.notice("probes to \(agent) are polled every \(probePoll): \(error)")
+            }
         }
         let task = Task.detached { [self] in await self.loop(watch) }
         state.withLock { $0.task = task }
     }
 
     public func stop() { state.withLock { $0.task }?.cancel() }
+
+    /// The probe file's name in the run directory (what a shared watch must cover).
+    public var probeFileName: String { (store.probePath(agent) as NSString).lastPathComponent }
 
     public func setStatus(_ newStatus: String) {
         state.withLock { $0.status = newStatus }

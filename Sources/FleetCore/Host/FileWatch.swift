@@ -18,6 +18,8 @@ public final class FileWatch: Sendable {
         /// Waiters not yet answered (registered or about to be), and those cancelled before they registered.
         var active: Set<Int> = []
         var cancelled: Set<Int> = []
+        /// Write ends of the pipes that threads blocked in `waitBlocking` poll.
+        var blocked: [Int: Int32] = [:]
     }
 
     private let state = Mutex(State())
@@ -90,6 +92,10 @@ public final class FileWatch: Sendable {
     public func changed() {
         let waiters = state.withLock { state in
             state.generation += 1
+            for fd in state.blocked.values {
+                var byte: UInt8 = 1
+                _ = write(fd, &byte, 1)
+            }
             state.active.subtract(state.waiters.keys)
             defer { state.waiters = [:] }
             return Array(state.waiters.values)
@@ -110,6 +116,37 @@ public final class FileWatch: Sendable {
             group.cancelAll()
             return first
         }
+    }
+
+    /// `wait(after:timeout:)` for a thread that must not suspend (the sidecar's loop): it blocks
+    /// in poll(2) on a pipe that `changed()` writes to.
+    public func waitBlocking(after seen: UInt64, timeout: Duration) -> Bool {
+        var pipe: [Int32] = [-1, -1]
+        guard timeout > .zero, SpawnRunner.makePipe(&pipe) else { return generation > seen }
+        defer { close(pipe[0]) }
+        let id: Int? = state.withLock { state in
+            guard state.generation <= seen else { return nil }
+            defer { state.nextWaiter += 1 }
+            state.blocked[state.nextWaiter] = pipe[1]
+            return state.nextWaiter
+        }
+        guard let id else {
+            close(pipe[1])
+            return true
+        }
+        var entry = pollfd(fd: pipe[0], events: Int16(POLLIN), revents: 0)
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let left = deadline - ContinuousClock.now
+            if left <= .zero { break }
+            let ready = poll(&entry, 1, Int32(min(left.milliseconds.rounded(.up), 3_600_000)))
+            if ready < 0 && errno == EINTR { continue }
+            break
+        }
+        state.withLock { state in
+            if let fd = state.blocked.removeValue(forKey: id) { close(fd) }
+        }
+        return generation > seen
     }
 
     private func next(after seen: UInt64) async -> Bool {

@@ -76,16 +76,29 @@ public final class RuntimeSidecar: Sendable {
         let started = options.host.now()
         let responder = HeartbeatResponder(store: options.heartbeats, agent: options.agent, interval: options.interval, pid: pid)
         responder.gate = { liveness().isRunning }
-        responder.start()
+        // One watch for both waits: the responder's probe file and this loop's state file (the
+        // run directory holds both; inotify instances are few per user).
+        let stateFile = (options.states.path(options.agent) as NSString).lastPathComponent
+        let watch = options.states.directory == options.heartbeats.directory
+            ? try? options.host.watch(directory: options.states.directory, names: [stateFile, responder.probeFileName])
+            : nil
+        responder.start(sharing: watch)
         defer { responder.stop() }
 
         var reported: RuntimeState?
         var failures = 0
-        // A poll, not an event wait: the process's state (stopped, a child gone back to a shell)
-        // and a Codex title have no change events, and event files may live outside the run
-        // directory. Heartbeats and probes are the responder's, which waits on events.
+        // A report written by a hook wakes the loop at once (inotify on the state file); otherwise
+        // it looks every `poll`: the process's state (stopped, a child gone back to a shell) and a
+        // Codex title have no change events, and event files may live outside the run directory.
+        var seen = watch?.generation ?? 0
         while running.withLock({ $0 }) {
-            Thread.sleep(forTimeInterval: options.poll.milliseconds / 1000)
+            if let watch {
+                _ = watch.waitBlocking(after: seen, timeout: options.poll)
+                // Taken before the state is read: a report landing during this pass wakes the next wait.
+                seen = watch.generation
+            } else {
+                Thread.sleep(forTimeInterval: options.poll.milliseconds / 1000)
+            }
             if case .gone = liveness() { return .processGone }
             let found = sources.withLock { sources in sources.map { $0.poll() } }
             for poll in found {
