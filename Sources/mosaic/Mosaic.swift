@@ -1,5 +1,6 @@
 import ArgumentParser
 import FleetCore
+import Foundation
 
 @main
 struct Mosaic: AsyncParsableCommand {
@@ -16,6 +17,12 @@ struct Mosaic: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Fleet.self, Agent.self, RoleGroup.self, Internal.self]
     )
+
+    /// Diagnostics go to stderr at `MOSAIC_LOG`'s level before any command runs.
+    static func main() async {
+        Log.bootstrap(environment: ProcessInfo.processInfo.environment)
+        await Self.main(nil)
+    }
 }
 
 struct Fleet: AsyncParsableCommand {

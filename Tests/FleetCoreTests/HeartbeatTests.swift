@@ -83,7 +83,7 @@ struct HeartbeatTests {
         responder.start()
         defer { responder.stop() }
         let prober = Prober(store: store, agents: ["r"])
-        try prober.send(now: Date())
+        try await prober.send(now: Date())
         let outcome = try #require(await prober.collect(timeout: .seconds(2))["r"])
         #expect(outcome.answered)
         // Designed for ~20 ms (the probe poll). Speed is measured by scripts/bench-ps, not here:

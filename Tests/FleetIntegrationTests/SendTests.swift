@@ -129,11 +129,17 @@ struct SendTests {
         let fleet = try fleet(record: true)
         fleet.environment["MOSAIC_STUB_BUSY_MS"] = "0"
         try await fleet.mosaic(["fleet", "up"])
-        let results = try await withThrowingTaskGroup(of: (Int32, [String: Any]).self) { group in
-            for i in 0..<5 { group.addTask { try await send(fleet, "stub", ["-m", "parallel \(i)", "--verify"]) } }
+        // Each task hands back the exit status and the verdict (a JSON object is not Sendable).
+        let results = try await withThrowingTaskGroup(of: (Int32, String?).self) { group in
+            for i in 0..<5 {
+                group.addTask {
+                    let (status, json) = try await send(fleet, "stub", ["-m", "parallel \(i)", "--verify"])
+                    return (status, json["verdict"] as? String)
+                }
+            }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(results.allSatisfy { $0.0 == 0 && $0.1["verdict"] as? String == "accepted" }, "\(results.map(\.1))")
+        #expect(results.allSatisfy { $0.0 == 0 && $0.1 == "accepted" }, "\(results.map(\.1))")
         let tail = try await fleet.mosaic(["agent", "tail", "stub", "-n", "100"]).stdout
         #expect(tail.contains("reply #5") && !tail.contains("reply #6"))
     }

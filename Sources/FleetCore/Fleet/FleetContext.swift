@@ -12,33 +12,41 @@ public struct FleetPaths: Sendable, Equatable {
     public var tmuxConfig: String { "\(fleetDirectory)/tmux.conf" }
 }
 
-/// Everything a command learns from the process environment, gathered once and passed down:
-/// nothing in FleetCore reads globals behind a caller's back.
+/// Everything a command learns from its host, gathered once and passed down: nothing in
+/// FleetCore reads globals behind a caller's back, and every access to the world goes through
+/// `host`.
 public struct FleetContext: Sendable {
     public var paths: FleetPaths
-    public var environment: [String: String]
-    public var userName: String
-    public var hostName: String
+    public var host: any Host
     /// Absolute path of the `mosaic` binary, baked into units and stub panes.
     public var mosaicExecutable: String
-    public var runner: any ProcessRunner
 
-    public init(paths: FleetPaths, environment: [String: String], userName: String, hostName: String,
-                mosaicExecutable: String, runner: any ProcessRunner) {
+    public init(paths: FleetPaths, host: any Host, mosaicExecutable: String) {
         self.paths = paths
-        self.environment = environment
-        self.userName = userName
-        self.hostName = hostName
+        self.host = host
         self.mosaicExecutable = mosaicExecutable
-        self.runner = runner
     }
 
+    /// This machine with the given environment, user and host name, running programs with `runner`.
+    public init(paths: FleetPaths, environment: [String: String], userName: String, hostName: String,
+                mosaicExecutable: String, runner: any ProcessRunner) {
+        self.init(paths: paths, host: LocalHost(environment: environment, userName: userName, hostName: hostName, runner: runner),
+                  mosaicExecutable: mosaicExecutable)
+    }
+
+    public var environment: [String: String] { host.environment }
+    public var userName: String { host.user.name }
+    public var hostName: String { host.hostName }
+    /// The host, as the process seam (kept for callers that only run programs).
+    public var runner: any ProcessRunner { host }
+
     /// Resolves the home: `--home`, then `MOSAIC_HOME`, then `~/.config/mosaic`.
-    public static func resolveHome(option: String?, environment: [String: String]) -> String {
+    public static func resolveHome(option: String?, environment: [String: String],
+                                   currentDirectory: String? = nil) -> String {
         let raw = option ?? environment["MOSAIC_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? "\(environment["HOME"] ?? NSHomeDirectory())/.config/mosaic"
         let expanded = expandTilde(raw, home: environment["HOME"])
-        return expanded.hasPrefix("/") ? expanded : FileManager.default.currentDirectoryPath + "/" + expanded
+        return expanded.hasPrefix("/") ? expanded : (currentDirectory ?? LocalHost().currentDirectory) + "/" + expanded
     }
 
     public static func expandTilde(_ path: String, home: String?) -> String {
@@ -46,17 +54,17 @@ public struct FleetContext: Sendable {
         return (home ?? NSHomeDirectory()) + path.dropFirst()
     }
 
-    /// Builds the context of the running process.
-    public static func current(homeOption: String?, runner: any ProcessRunner = SpawnRunner()) -> FleetContext {
-        let env = ProcessInfo.processInfo.environment
-        let user = env["USER"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "uid\(getuid())"
-        var buffer = [CChar](repeating: 0, count: 256)
-        gethostname(&buffer, buffer.count)
-        let host = String(cString: buffer).split(separator: ".").first.map(String.init) ?? "localhost"
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return FleetContext(paths: FleetPaths(home: resolveHome(option: homeOption, environment: env)),
-                            environment: env, userName: user, hostName: host, mosaicExecutable: exe, runner: runner)
+    /// Builds the context of the running process on `host` (this machine by default).
+    public static func current(homeOption: String?, host: any Host = LocalHost()) -> FleetContext {
+        let exe = host.linkTarget("\(host.procRoot)/self/exe") ?? CommandLine.arguments[0]
+        return FleetContext(paths: FleetPaths(home: resolveHome(option: homeOption, environment: host.environment,
+                                                                currentDirectory: host.currentDirectory)),
+                            host: host, mosaicExecutable: exe)
+    }
+
+    /// The context of the running process, running programs with `runner`.
+    public static func current(homeOption: String?, runner: any ProcessRunner) -> FleetContext {
+        current(homeOption: homeOption, host: LocalHost(runner: runner))
     }
 
     public var rosterDefaults: RosterLoader.Defaults {
@@ -64,26 +72,26 @@ public struct FleetContext: Sendable {
     }
 
     public func loadRoster() throws -> Roster {
-        try RosterLoader(defaults: rosterDefaults).load(path: paths.roster)
+        try RosterLoader(defaults: rosterDefaults, host: host).load(path: paths.roster)
     }
 
     public func tmux(for roster: Roster, timeout: Duration = .seconds(10)) throws -> Tmux {
-        Tmux(socket: try TmuxSocket(roster.socketName), configFile: paths.tmuxConfig, runner: runner, timeout: timeout)
+        Tmux(socket: try TmuxSocket(roster.socketName), configFile: paths.tmuxConfig, runner: host, timeout: timeout)
     }
 
-    public var systemctl: Systemctl { Systemctl(runner: runner, environment: environment) }
+    public var systemctl: Systemctl { Systemctl(runner: host, environment: environment, host: host) }
 
-    public var heartbeats: HeartbeatStore { HeartbeatStore(directory: paths.runDirectory) }
+    public var heartbeats: HeartbeatStore { HeartbeatStore(directory: paths.runDirectory, host: host) }
+
+    /// The agents' runtime reports (`<agent>.state`) in the run directory.
+    public var runtimeStates: RuntimeStateStore { RuntimeStateStore(directory: paths.runDirectory, host: host) }
+
+    /// The host's process table.
+    public var processTable: ProcessTable { ProcessTable(host: host) }
 
     /// The user's systemd unit directory.
-    public var unitDirectory: String {
-        let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? "\(environment["HOME"] ?? NSHomeDirectory())/.config"
-        return "\(config)/systemd/user"
-    }
+    public var unitDirectory: String { "\(host.user.configHome)/systemd/user" }
 
     /// Whether systemd keeps this user's manager running without a login session.
-    public var lingerEnabled: Bool {
-        FileManager.default.fileExists(atPath: "/var/lib/systemd/linger/\(userName)")
-    }
+    public var lingerEnabled: Bool { host.lingerEnabled }
 }

@@ -234,7 +234,7 @@ extension Launcher {
 
     /// Writes what the agents' runtime integrations need (hook settings, extensions) before they start.
     func writeRuntimeFiles(_ agents: [AgentSpec], _ launch: RuntimeLaunch) throws {
-        for agent in agents { try runtimeFiles(agent.name).write(launch.files(for: agent)) }
+        for agent in agents { try runtimeFiles(agent.name).write(launch.files(for: agent), host: context.host) }
     }
 
     func runtimeFiles(_ agent: String) -> AgentRuntimeFiles {

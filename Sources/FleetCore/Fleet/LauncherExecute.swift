@@ -97,7 +97,7 @@ extension Launcher {
                         let pending = Self.agentUnitJobs(plan)
                         execution.unitJobs = pending
                         progress(Progress(done: 0, total: pending.count, phase: "starting"))
-                        watcher = Task { await Self.reportProgress(pending, systemctl: systemctl, progress: progress) }
+                        watcher = Task { [systemctl] in await Self.reportProgress(pending, systemctl: systemctl, progress: progress) }
                     }
                     let batch = run.batch
                     execution.jobErrors += try await Self.job {
@@ -170,10 +170,10 @@ extension Launcher {
     /// (the stub) may be mid-write as its session goes: the writers get to exit first (bounded,
     /// all at once) so no heartbeat reappears after down.
     func removeFiles(_ names: [String]) async {
-        await ProcessTable.waitForExit(names.compactMap { context.heartbeats.read($0)?.pid }, timeout: .seconds(1))
+        await ProcessTable.waitForExit(names.compactMap { context.heartbeats.read($0)?.pid }, timeout: .seconds(1), host: context.host)
         for name in names {
             // The sidecar first: once it is stopped nothing writes the heartbeat again.
-            runtimeFiles(name).removeAll()
+            runtimeFiles(name).removeAll(host: context.host)
             context.heartbeats.remove(name)
         }
     }
@@ -185,6 +185,6 @@ extension Launcher {
     func killServer(socketFile: String?) async throws {
         try await tmux.killServer()
         // Nothing left behind: the server does not remove its socket file when it exits.
-        if let socketFile, !socketFile.isEmpty, try await tmux.listPanes() == nil { unlink(socketFile) }
+        if let socketFile, !socketFile.isEmpty, try await tmux.listPanes() == nil { context.host.removeFile(socketFile) }
     }
 }

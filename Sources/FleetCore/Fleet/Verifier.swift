@@ -69,15 +69,15 @@ public struct Verifier: Sendable {
     }
 
     func checkHome(_ add: (String, VerifyCheck.Level, String, String?) -> Void) {
-        var st = stat()
         let run = context.paths.runDirectory
-        guard stat(run, &st) == 0 else {
+        let uid = context.host.user.uid
+        guard let st = context.host.status(run) else {
             add("home", .problem, "heartbeat directory \(run) is missing", "run `mosaic fleet init`")
             return
         }
-        let mode = st.st_mode & 0o777
-        if st.st_uid != getuid() {
-            add("home", .problem, "\(run) is owned by uid \(st.st_uid), not you (uid \(getuid()))", "chown it to yourself")
+        let mode = st.mode & 0o777
+        if st.owner != uid {
+            add("home", .problem, "\(run) is owned by uid \(st.owner), not you (uid \(uid))", "chown it to yourself")
         } else if mode != 0o700 {
             add("home", .problem, "\(run) has mode \(String(mode, radix: 8)); heartbeats must be private", "chmod 700 \(run)")
         } else {
@@ -96,14 +96,14 @@ public struct Verifier: Sendable {
             add("units", .problem, "units are not installed in \(context.unitDirectory)", "run `mosaic fleet init --enable`")
             return
         }
-        if let tmuxPath = SpawnRunner.resolve("tmux", path: context.environment["PATH"]),
-           installer.unitFiles(tmuxPath: tmuxPath).contains(where: { FileIO.readSmall("\(context.unitDirectory)/\($0.key)") != $0.value }) {
+        if let tmuxPath = context.host.findExecutable("tmux", path: context.environment["PATH"]),
+           installer.unitFiles(tmuxPath: tmuxPath).contains(where: { context.host.readFile("\(context.unitDirectory)/\($0.key)") != $0.value }) {
             add("units", .problem, "installed units differ from what this roster and binary need", "run `mosaic fleet init` to reinstall them")
         } else {
             add("units", .ok, "\(FleetFiles.holderUnit) and \(FleetFiles.agentTemplate) installed", nil)
         }
         let enabled: Set<String>
-        do { enabled = try UnitInstaller.enabledUnits(in: context.unitDirectory) } catch {
+        do { enabled = try UnitInstaller.enabledUnits(in: context.unitDirectory, host: context.host) } catch {
             add("enabled", .problem, "cannot read \(context.unitDirectory)/default.target.wants: \(error)", "make it readable by you")
             return
         }

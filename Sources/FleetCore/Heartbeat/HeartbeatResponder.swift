@@ -1,65 +1,90 @@
 import Foundation
+import Synchronization
 
 /// Keeps one agent's heartbeat fresh from inside its runtime: writes every interval, at once on
-/// a status change or acknowledgement, and within a few tens of milliseconds of a probe.
-public final class HeartbeatResponder: @unchecked Sendable {
+/// a status change or acknowledgement, and as soon as a probe request appears (the run
+/// directory is watched for the agent's `.probe` file; no timer polls it).
+public final class HeartbeatResponder: Sendable {
     public let store: HeartbeatStore
     public let agent: String
     public let interval: Duration
     public let pid: Int32
-    /// How often the probe file is looked at; bounds probe latency.
-    public var probePoll: Duration = .milliseconds(20)
+    /// How often a closed gate is asked again (it judges /proc, which has no change events), and
+    /// how often the probe file is looked at when the run directory cannot be watched.
+    public let probePoll: Duration
 
-    private let lock = NSLock()
-    private var status = "ok"
-    private var ack: String?
-    private var extra: [(String, String)] = []
-    private var answered: String?
-    private var running = false
-    private var thread: Thread?
-    /// Asked before every write; `false` writes nothing, so the heartbeat goes stale. A sidecar
-    /// that writes for another process passes "that process is alive and not stopped" here.
-    /// Set it before `start()`.
-    public var gate: (@Sendable () -> Bool)?
-    /// Write failures are counted, never thrown from the background thread.
-    public private(set) var writeFailures = 0
-    public private(set) var lastError: String?
+    private struct State {
+        var status = "ok"
+        var ack: String?
+        var extra: [(String, String)] = []
+        var answered: String?
+        var task: Task<Void, Never>?
+        var gate: (@Sendable () -> Bool)?
+        var writeFailures = 0
+        var lastError: String?
+    }
 
-    public init(store: HeartbeatStore, agent: String, interval: Duration, pid: Int32 = getpid()) {
+    private let state = Mutex(State())
+
+    public init(store: HeartbeatStore, agent: String, interval: Duration, pid: Int32 = getpid(),
+                probePoll: Duration = .milliseconds(20)) {
         self.store = store
         self.agent = agent
         self.interval = interval
         self.pid = pid
+        self.probePoll = probePoll
     }
 
-    public func start() {
-        lock.withLock { running = true }
+    /// Asked before every write; `false` writes nothing, so the heartbeat goes stale. A sidecar
+    /// that writes for another process passes "that process is alive and not stopped" here.
+    /// Set it before `start()`.
+    public var gate: (@Sendable () -> Bool)? {
+        get { state.withLock { $0.gate } }
+        set { state.withLock { $0.gate = newValue } }
+    }
+
+    /// Write failures are counted, never thrown from the background task.
+    public var writeFailures: Int { state.withLock { $0.writeFailures } }
+    public var lastError: String? { state.withLock { $0.lastError } }
+
+    /// Starts beating. `watch`: a watch of the run directory that covers the agent's probe file,
+    /// shared with the caller (inotify instances are few per user); else the responder makes one.
+    public func start(sharing shared: FileWatch? = nil) {
         beat()
-        let thread = Thread { [self] in loop() }
-        thread.name = "heartbeat"
-        self.thread = thread
-        thread.start()
+        var watch = shared
+        if watch == nil {
+            do {
+                watch = try store.host.watch(directory: store.directory, names: [probeFileName])
+            } catch {
+                Log.core.notice("probes to \(agent) are polled every \(probePoll): \(error)")
+            }
+        }
+        let task = Task.detached { [self] in await self.loop(watch) }
+        state.withLock { $0.task = task }
     }
 
-    public func stop() { lock.withLock { running = false } }
+    public func stop() { state.withLock { $0.task }?.cancel() }
+
+    /// The probe file's name in the run directory (what a shared watch must cover).
+    public var probeFileName: String { (store.probePath(agent) as NSString).lastPathComponent }
 
     public func setStatus(_ newStatus: String) {
-        lock.withLock { status = newStatus }
+        state.withLock { $0.status = newStatus }
         beat()
     }
 
     /// Records that the message with this id was taken, and says so at once.
     public func acknowledge(_ id: String) {
-        lock.withLock { ack = id }
+        state.withLock { $0.ack = id }
         beat()
     }
 
     /// Sets status, acknowledged id and extra keys together, and says so at once.
     public func report(status newStatus: String, ack newAck: String?, extra newExtra: [(String, String)]) {
-        lock.withLock {
-            status = newStatus
-            ack = newAck
-            extra = newExtra
+        state.withLock {
+            $0.status = newStatus
+            $0.ack = newAck
+            $0.extra = newExtra
         }
         beat()
     }
@@ -68,34 +93,48 @@ public final class HeartbeatResponder: @unchecked Sendable {
     /// wrote (the gate may say no).
     @discardableResult
     public func beat() -> Bool {
-        if let gate, !gate() { return false }
+        if let gate = state.withLock({ $0.gate }), !gate() { return false }
         let pending = store.pendingProbe(agent)
-        let (status, ack, extra) = lock.withLock { (self.status, self.ack, self.extra) }
+        let (status, ack, extra) = state.withLock { ($0.status, $0.ack, $0.extra) }
         do {
-            try store.write(Heartbeat(ts: Date(), pid: pid, status: status, nonce: pending, ack: ack, extra: extra), for: agent)
-            lock.withLock { answered = pending }
+            try store.write(Heartbeat(ts: store.host.now(), pid: pid, status: status, nonce: pending, ack: ack, extra: extra),
+                            for: agent)
+            state.withLock { $0.answered = pending }
             return true
         } catch {
-            lock.withLock {
-                writeFailures += 1
-                lastError = "\(error)"
+            state.withLock {
+                $0.writeFailures += 1
+                $0.lastError = "\(error)"
             }
             return false
         }
     }
 
-    private func loop() {
-        var last = DispatchTime.now().uptimeNanoseconds
-        let period = UInt64(interval.nanoseconds)
-        while lock.withLock({ running }) {
-            Thread.sleep(forTimeInterval: probePoll.milliseconds / 1000)
-            let now = DispatchTime.now().uptimeNanoseconds
+    /// Wakes when the probe file changes or the interval is due. `last` moves only when a beat
+    /// was written: once a closed gate opens again, the next heartbeat follows at once instead
+    /// of an interval later.
+    private func loop(_ watch: FileWatch?) async {
+        let clock = ContinuousClock()
+        var last = clock.now
+        var gateClosed = false
+        while !Task.isCancelled {
+            let seen = watch?.generation ?? 0
             let pending = store.pendingProbe(agent)
-            let alreadyAnswered = lock.withLock { answered }
-            // `last` moves only when a beat was written: once a gate opens again, the next
-            // heartbeat follows at once instead of an interval later.
-            if now - last >= period || (pending != nil && pending != alreadyAnswered), beat() {
-                last = now
+            let alreadyAnswered = state.withLock { $0.answered }
+            let now = clock.now
+            if now - last >= interval || (pending != nil && pending != alreadyAnswered) {
+                if beat() {
+                    last = now
+                    gateClosed = false
+                } else {
+                    gateClosed = true
+                }
+            }
+            let untilDue = last + interval - clock.now
+            if let watch, !gateClosed {
+                _ = await watch.wait(after: seen, timeout: max(untilDue, .milliseconds(1)))
+            } else {
+                do { try await Task.sleep(for: watch == nil ? min(probePoll, max(untilDue, .milliseconds(1))) : probePoll) } catch { return }
             }
         }
     }

@@ -7,7 +7,7 @@ public struct PlaneReader: Sendable {
 
     public init(context: FleetContext) { self.context = context }
 
-    public func read(roster: Roster, probeTimeout: Duration? = nil, clock: @Sendable () -> Date = Date.init) async throws -> PlaneReadings {
+    public func read(roster: Roster, probeTimeout: Duration? = nil, clock: (@Sendable () -> Date)? = nil) async throws -> PlaneReadings {
         let tmux = try context.tmux(for: roster)
         let systemctl = context.systemctl
         let store = context.heartbeats
@@ -15,8 +15,9 @@ public struct PlaneReader: Sendable {
         // A probe is asked before the planes are read so the agents answer while we read.
         var prober: Prober?
         if probeTimeout != nil {
-            prober = Prober(store: store, agents: roster.agents.map(\.name))
-            try prober?.send(now: clock())
+            let asking = Prober(store: store, agents: roster.agents.map(\.name))
+            try await asking.send(now: clock?() ?? context.host.now())
+            prober = asking
         }
 
         async let panes = tmux.listPanes()
@@ -33,11 +34,11 @@ public struct PlaneReader: Sendable {
             return beats
         }
         var heartbeats = prober == nil ? readHeartbeats(answers: [:]) : [:]
-        let enabledUnits = try systemctl.isReachable ? UnitInstaller.enabledUnits(in: context.unitDirectory) : nil
+        let enabledUnits = try systemctl.isReachable ? UnitInstaller.enabledUnits(in: context.unitDirectory, host: context.host) : nil
 
         let paneList = try await panes
         var processes: [Int32: ProcessSample] = [:]
-        let table = ProcessTable()
+        let table = context.processTable
         // A dead pane without a status: tmux has not reaped its process yet (measured with
         // aider), whose zombie still holds the exit status.
         for pane in paneList ?? [] where !pane.dead || pane.deadStatus == nil {
@@ -63,7 +64,7 @@ public struct PlaneReader: Sendable {
         var probes: [String: ProbeOutcome]?
         if let prober, let probeTimeout {
             probes = await prober.collect(timeout: probeTimeout)
-            heartbeats = readHeartbeats(answers: prober.answers)
+            heartbeats = readHeartbeats(answers: await prober.answers)
         }
         return PlaneReadings(
             panes: paneList, units: unitList,
@@ -82,12 +83,14 @@ public struct PlaneReader: Sendable {
 }
 
 /// Asks every agent for a fresh heartbeat carrying a new nonce and waits, bounded, for the echoes.
-public final class Prober: @unchecked Sendable {
+public actor Prober {
     let store: HeartbeatStore
     let agents: [String]
     public private(set) var nonces: [String: String] = [:]
     public private(set) var answers: [String: Heartbeat] = [:]
-    private var sentAt = DispatchTime.now()
+    private var sentAt = ContinuousClock.now
+    /// Wakes `collect` when a heartbeat file changes; nil if the run directory cannot be watched.
+    private var watch: FileWatch?
 
     public init(store: HeartbeatStore, agents: [String]) {
         self.store = store
@@ -95,7 +98,14 @@ public final class Prober: @unchecked Sendable {
     }
 
     public func send(now: Date) throws {
-        sentAt = DispatchTime.now()
+        // Watching starts before the first request, so no answer can slip in unseen.
+        do {
+            watch = try store.host.watch(directory: store.directory,
+                                         names: Set(agents.map { (store.heartbeatPath($0) as NSString).lastPathComponent }))
+        } catch {
+            Log.core.notice("probe answers are polled: \(error)")
+        }
+        sentAt = ContinuousClock.now
         for agent in agents {
             let nonce = Self.newNonce()
             nonces[agent] = nonce
@@ -103,21 +113,30 @@ public final class Prober: @unchecked Sendable {
         }
     }
 
-    /// Polls the heartbeat files until every agent echoed its nonce or the deadline passed.
-    /// An answer that does not echo the nonce is not an answer. Probe requests are removed after.
+    /// Reads the heartbeat files each time one changes, until every agent echoed its nonce or
+    /// the deadline passed. An answer that does not echo the nonce is not an answer. Probe
+    /// requests are removed after.
     public func collect(timeout: Duration) async -> [String: ProbeOutcome] {
         var latency: [String: Int] = [:]
-        let deadline = sentAt.uptimeNanoseconds + UInt64(timeout.nanoseconds)
+        let deadline = sentAt + timeout
         while true {
+            let seen = watch?.generation ?? 0
             for agent in agents where latency[agent] == nil {
                 if let beat = store.read(agent), beat.nonce == nonces[agent] {
                     answers[agent] = beat
-                    latency[agent] = Int((DispatchTime.now().uptimeNanoseconds - sentAt.uptimeNanoseconds) / 1_000_000)
+                    latency[agent] = Int((ContinuousClock.now - sentAt).milliseconds)
                 }
             }
-            if latency.count == agents.count || DispatchTime.now().uptimeNanoseconds >= deadline { break }
-            try? await Task.sleep(for: .milliseconds(5))
+            let now = ContinuousClock.now
+            if latency.count == agents.count || now >= deadline { break }
+            if let watch {
+                _ = await watch.wait(after: seen, timeout: deadline - now)
+            } else {
+                // A directory that cannot be watched (inotify limits): look again shortly.
+                try? await Task.sleep(for: .milliseconds(5))
+            }
         }
+        watch = nil
         for agent in agents { store.clearProbe(agent) }
         return Dictionary(uniqueKeysWithValues: agents.map { agent in
             (agent, ProbeOutcome(nonce: nonces[agent] ?? "", answered: latency[agent] != nil, latencyMs: latency[agent]))

@@ -105,27 +105,39 @@ public struct ProcessNode: Sendable, Equatable, Codable {
 
 /// Reads the process plane straight from /proc: no process call at all.
 public struct ProcessTable: Sendable {
-    public let procRoot: String
+    public let host: any Host
+    public var procRoot: String { host.procRoot }
     /// How deep and how many descendants `sample` follows: a runtime sits at most a wrapper or
     /// two below the pane's process; the bound keeps `fleet ps` cheap whatever an agent spawns.
     public var maxDepth = 3
     public var maxDescendants = 32
 
-    public init(procRoot: String = "/proc") { self.procRoot = procRoot }
+    public init(host: any Host = LocalHost()) { self.host = host }
+
+    /// The process table under another root (a captured one in tests).
+    public init(procRoot: String) { self.host = LocalHost(procRoot: procRoot) }
 
     /// Waits until none of `pids` runs any more (gone or a zombie), or `timeout` passes.
-    public static func waitForExit(_ pids: [Int32], timeout: Duration) async {
-        var waiting = pids.filter { $0 > 1 && $0 != getpid() }
-        let deadline = ContinuousClock.now + timeout
-        while !waiting.isEmpty && ContinuousClock.now < deadline {
-            waiting = waiting.filter { pid in ProcessTable().sample(pid).map { !$0.isZombie } ?? false }
-            if waiting.isEmpty { break }
-            do { try await Task.sleep(for: .milliseconds(20)) } catch { return }
+    public static func waitForExit(_ pids: [Int32], timeout: Duration, host: any Host = LocalHost()) async {
+        await ProcessTable(host: host).waitForExit(pids, timeout: timeout)
+    }
+
+    /// Waits until none of `pids` runs any more (gone or a zombie), or `timeout` passes: on the
+    /// host's exit events, from a thread of its own (the wait blocks in poll).
+    public func waitForExit(_ pids: [Int32], timeout: Duration) async {
+        let waiting = pids.filter { $0 > 1 && $0 != getpid() }
+        guard !waiting.isEmpty else { return }
+        let host = self.host
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                _ = host.waitForExit(of: waiting, timeout: timeout)
+                done.resume()
+            }
         }
     }
 
     public func sample(_ pid: Int32) -> ProcessSample? {
-        guard let text = FileIO.readSmall("\(procRoot)/\(pid)/stat", limit: 4096), var sample = ProcessSample.parseStat(text) else {
+        guard let text = host.readFile("\(procRoot)/\(pid)/stat", limit: 4096), var sample = ProcessSample.parseStat(text) else {
             return nil
         }
         let node = ProcessNode.parseStat(text)
@@ -139,10 +151,10 @@ public struct ProcessTable: Sendable {
         while !level.isEmpty, depth < maxDepth, nodes.count < maxDescendants {
             var next: [Int32] = []
             for parent in level {
-                guard let list = FileIO.readSmall("\(procRoot)/\(parent)/task/\(parent)/children", limit: 4096) else { continue }
+                guard let list = host.readFile("\(procRoot)/\(parent)/task/\(parent)/children", limit: 4096) else { continue }
                 for child in list.split(separator: " ").compactMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
                     guard nodes.count < maxDescendants else { break }
-                    guard let node = FileIO.readSmall("\(procRoot)/\(child)/stat", limit: 4096).flatMap(ProcessNode.parseStat) else {
+                    guard let node = host.readFile("\(procRoot)/\(child)/stat", limit: 4096).flatMap(ProcessNode.parseStat) else {
                         continue
                     }
                     nodes.append(node)

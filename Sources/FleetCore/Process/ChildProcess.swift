@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +11,7 @@ import Glibc
 /// SIGCHLD monitor spun for ever in waitUntilExit when one of two long-lived children (a
 /// systemd user manager and a test server) ended while the other ran. Nothing here installs a
 /// signal handler, so children of this type and SpawnRunner's never see each other.
-public final class ChildProcess: @unchecked Sendable {
+public final class ChildProcess: Sendable {
     /// Where one of the child's standard streams goes.
     public enum Stream: Sendable {
         case null
@@ -21,8 +22,8 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     public let pid: pid_t
-    private let lock = NSLock()
-    private var waitStatus: Int32?
+    /// The status waitpid reported, once it has; reaped exactly once, whoever asks first.
+    private let waitStatus = Mutex<Int32?>(nil)
 
     /// Starts `invocation`'s program. Throws if it cannot be found or started.
     public init(_ invocation: Invocation, stdin: Stream = .null, stdout: Stream = .null, stderr: Stream = .null,
@@ -53,7 +54,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Reaps the child if it has ended; never blocks.
     private func poll() -> Int32? {
-        lock.withLock {
+        waitStatus.withLock { waitStatus in
             if let waitStatus { return waitStatus }
             var status: Int32 = 0
             let r = waitpid(pid, &status, WNOHANG)
@@ -81,12 +82,14 @@ public final class ChildProcess: @unchecked Sendable {
     /// Waits for the child to end, up to `timeout` (for ever if nil); true if it ended.
     @discardableResult
     public func wait(timeout: TimeInterval? = nil) -> Bool {
-        let deadline = timeout.map { Date().addingTimeInterval($0) }
-        while isRunning {
-            if let deadline, Date() >= deadline { return false }
-            usleep(5_000)
+        // On the kernel's exit event (a pidfd), not a sleep loop; the reaping is poll()'s.
+        let table = ProcessTable(host: LocalHost())
+        if let timeout {
+            _ = ProcessExit.wait(for: [pid], timeout: .milliseconds(Int64(max(0, timeout) * 1000)), table: table)
+        } else {
+            while isRunning { _ = ProcessExit.wait(for: [pid], timeout: .seconds(3600), table: table) }
         }
-        return true
+        return !isRunning
     }
 
     /// SIGTERM, then SIGKILL after `grace` seconds; returns once the child is reaped.

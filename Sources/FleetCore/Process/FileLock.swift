@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,23 +26,68 @@ public final class FileLock {
         }
     }
 
-    /// Waits up to `timeout` for the lock, polling every few milliseconds.
+    /// Waits up to `timeout` for the lock. The wait is the kernel's: a helper thread blocks in
+    /// flock(2) and says so through a pipe the caller waits on with poll(2); a helper that gets
+    /// the lock after the caller gave up closes it at once.
     public init(path: String, timeout: Duration) throws {
         self.path = path
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Failure.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            guard errno == EWOULDBLOCK || errno == EINTR, clock.now < deadline else {
-                let reason = errno == EWOULDBLOCK ? nil : String(cString: strerror(errno))
-                close(fd)
-                fd = -1
-                if let reason { throw Failure.cannotOpen(path: path, reason: reason) }
-                throw Failure.timedOut(path: path, after: timeout)
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
+        guard errno == EWOULDBLOCK || errno == EINTR else { throw fail(reason: String(cString: strerror(errno))) }
+        var done: [Int32] = [-1, -1]
+        guard SpawnRunner.makePipe(&done) else { throw fail(reason: String(cString: strerror(errno))) }
+        // The helper gets its own descriptor (same open file description, so the same lock).
+        let helperFD = dup(fd)
+        let (readEnd, writeEnd) = (done[0], done[1])
+        let outcome = Mutex(Outcome.waiting)
+        Thread.detachNewThread {
+            var rc: Int32
+            repeat { rc = flock(helperFD, LOCK_EX) } while rc != 0 && errno == EINTR
+            let code = rc == 0 ? 0 : errno
+            let abandoned = outcome.withLock { state -> Bool in
+                if case .abandoned = state { return true }
+                state = code == 0 ? .locked : .failed(code)
+                return false
             }
-            usleep(3000)
+            close(helperFD)
+            if abandoned { close(writeEnd); return }
+            var byte: UInt8 = 1
+            _ = write(writeEnd, &byte, 1)
+            close(writeEnd)
         }
+        defer { close(readEnd) }
+        var entry = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let left = deadline - ContinuousClock.now
+            let ms = left <= .zero ? 0 : Int32(min(left.milliseconds.rounded(.up), Double(Int32.max)))
+            let ready = poll(&entry, 1, ms)
+            if ready < 0 && errno == EINTR { continue }
+            break
+        }
+        let result = outcome.withLock { state -> Outcome in
+            if case .waiting = state { state = .abandoned; return .abandoned }
+            return state
+        }
+        switch result {
+        case .locked: return
+        case .failed(let code): throw fail(reason: String(cString: strerror(code)))
+        case .waiting, .abandoned:
+            // Closing our descriptor while the helper still waits: the helper's flock, if it
+            // ever succeeds, is released when it closes its own.
+            close(fd)
+            fd = -1
+            throw Failure.timedOut(path: path, after: timeout)
+        }
+    }
+
+    private enum Outcome { case waiting, locked, failed(Int32), abandoned }
+
+    private func fail(reason: String) -> Failure {
+        close(fd)
+        fd = -1
+        return Failure.cannotOpen(path: path, reason: reason)
     }
 
     public func release() {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,13 +25,14 @@ public enum LongRunning {
 
 /// A child whose standard output is read line by line. Its standard input is a pipe that only
 /// this process holds: when this process ends, however it ends, the child reads EOF.
-public final class StreamingChild: @unchecked Sendable {
+public final class StreamingChild: Sendable {
     private let child: ChildProcess
     private let inputFD: Int32
     private let outputFD: Int32
-    private var buffer = Data()
-    private let lock = NSLock()
-    private var inputClosed = false
+    /// Output read but not yet returned; held by the one reader for the length of a `readLine`.
+    private let buffer = Mutex(Data())
+    /// Whether `inputFD` is closed; `send` and `closeInput` may come from other threads.
+    private let inputClosed = Mutex(false)
 
     public init(_ invocation: Invocation) throws {
         var input: [Int32] = [-1, -1], output: [Int32] = [-1, -1]
@@ -58,6 +60,7 @@ public final class StreamingChild: @unchecked Sendable {
     /// The next line of output without its newline, or nil at EOF.
     public func readLine() -> Data? {
         let fd = outputFD
+        return buffer.withLock { buffer in
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             if let newline = buffer.firstIndex(of: 0x0A) {
@@ -74,11 +77,12 @@ public final class StreamingChild: @unchecked Sendable {
             }
             buffer.append(chunk, count: n)
         }
+        }
     }
 
     /// Writes a line to the child's standard input (a control-mode command).
     public func send(_ line: String) throws {
-        try lock.withLock {
+        try inputClosed.withLock { inputClosed in
             guard !inputClosed else { return }
             var bytes = Array((line + "\n").utf8)[...]
             while !bytes.isEmpty {
@@ -92,7 +96,7 @@ public final class StreamingChild: @unchecked Sendable {
 
     /// Closes the child's standard input: a control-mode client then exits by itself.
     public func closeInput() {
-        lock.withLock {
+        inputClosed.withLock { inputClosed in
             guard !inputClosed else { return }
             inputClosed = true
             close(inputFD)

@@ -8,9 +8,11 @@ import Glibc
 public struct SpawnRunner: ProcessRunner {
     public init() {}
 
+    /// The call blocks in poll(2) until the program ends, so it runs on a thread of its own:
+    /// never on Swift's cooperative pool, nor on a shared dispatch queue another wait could starve.
     public func run(_ invocation: Invocation) async throws -> ProcessResult {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
+            Thread.detachNewThread {
                 continuation.resume(with: Result { try Self.runBlocking(invocation) })
             }
         }

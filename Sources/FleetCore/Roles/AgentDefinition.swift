@@ -33,23 +33,24 @@ public enum AgentDefinition {
 /// The roster file as text: read whole, replaced atomically with its mode kept.
 public struct RosterFile: Sendable {
     public let path: String
+    public let host: any Host
 
-    public init(path: String) { self.path = path }
+    public init(path: String, host: any Host = LocalHost()) {
+        self.path = path
+        self.host = host
+    }
 
     public func read() throws -> String {
-        guard FileManager.default.fileExists(atPath: path) else { throw RosterError.missing(path: path) }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard host.fileExists(path) else { throw RosterError.missing(path: path) }
+        guard let text = host.readFile(path, limit: 4 << 20) else {
             throw RosterError.unreadable(path: path, reason: "permission denied, not a regular file, or not UTF-8 text")
         }
         return text
     }
 
     public func replace(with text: String) throws {
-        var info = stat()
-        let mode = stat(path, &info) == 0 ? info.st_mode & 0o7777 : 0o644
-        try FileIO.writeAtomically(text, to: path, mode: mode)
-        // The umask may have narrowed the mode of the new file.
-        chmod(path, mode)
+        let mode = host.status(path).map { mode_t($0.mode & 0o7777) } ?? 0o644
+        try host.writeFile(text, to: path, mode: mode)
     }
 }
 

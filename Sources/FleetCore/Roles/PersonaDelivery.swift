@@ -128,7 +128,7 @@ public struct PersonaFile: Sendable, Equatable {
         return path
     }
 
-    public func remove() { unlink(path) }
+    public func remove(host: any Host = LocalHost()) { host.removeFile(path) }
 
     /// Writes the persona file of every agent whose role the library knows; agents with a
     /// free-text role that names no role are left alone (the roster allows any text there).

@@ -96,14 +96,14 @@ public struct RoleLibrary: Sendable {
     public static func directory(home: String) -> String { "\(home)/roles" }
 
     /// The built-in roles and every `*.yaml` in `directory` (in name order); the first bad file is an error.
-    public static func load(directory: String, builtin: [Role] = BuiltinRoles.all) throws -> RoleLibrary {
+    public static func load(directory: String, builtin: [Role] = BuiltinRoles.all, host: any Host = LocalHost()) throws -> RoleLibrary {
         var byName = Dictionary(builtin.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var order = builtin.map(\.name)
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted()
+        let files = (host.isDirectory(directory) ? try host.listDirectory(directory) : []).filter { $0.hasSuffix(".yaml") }.sorted()
         for file in files {
             let path = "\(directory)/\(file)"
             let name = String(file.dropLast(".yaml".count))
-            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            guard let text = host.readFile(path, limit: 1 << 20) else {
                 throw RoleError.invalid(path: path, line: nil, message: "cannot be read as UTF-8 text; fix its permissions or encoding")
             }
             let role = try RoleLoader().parse(text, name: name, path: path, base: byName[name])

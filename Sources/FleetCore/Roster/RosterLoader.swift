@@ -14,12 +14,16 @@ public struct RosterLoader: Sendable {
     }
 
     public var defaults: Defaults
+    public var host: any Host
 
-    public init(defaults: Defaults) { self.defaults = defaults }
+    public init(defaults: Defaults, host: any Host = LocalHost()) {
+        self.defaults = defaults
+        self.host = host
+    }
 
     public func load(path: String) throws -> Roster {
-        guard FileManager.default.fileExists(atPath: path) else { throw RosterError.missing(path: path) }
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let status = host.status(path) else { throw RosterError.missing(path: path) }
+        guard status.kind == .file, let data = try? host.readBytes(path, from: 0, limit: Int(status.size) + 1) else {
             throw RosterError.unreadable(path: path, reason: "permission denied or not a regular file")
         }
         guard let text = String(data: data, encoding: .utf8) else {

@@ -41,13 +41,13 @@ public struct RuntimeLaunch: Sendable {
     /// own directory; the caller's PATH; the system's.
     public var runtimeBinDirectories: [String] {
         let env = context.environment
-        let home = env["HOME"] ?? NSHomeDirectory()
+        let home = context.host.user.home
         var dirs: [String] = []
         if let explicit = env["MOSAIC_RUNTIME_BIN"] { dirs += explicit.split(separator: ":").map(String.init) }
-        if let prefix = env["npm_config_prefix"] ?? env["NPM_CONFIG_PREFIX"] ?? Self.npmrcPrefix(home: home) { dirs.append("\(prefix)/bin") }
+        if let prefix = env["npm_config_prefix"] ?? env["NPM_CONFIG_PREFIX"] ?? Self.npmrcPrefix(home: home, host: context.host) { dirs.append("\(prefix)/bin") }
         dirs.append("\(home)/.npm-global/bin")
         if let nvm = env["NVM_BIN"] { dirs.append(nvm) }
-        if let newest = Self.nodeVersions(in: "\(env["NVM_DIR"] ?? home + "/.nvm")/versions/node").first { dirs.append(newest + "/bin") }
+        if let newest = Self.nodeVersions(in: "\(env["NVM_DIR"] ?? home + "/.nvm")/versions/node", host: context.host).first { dirs.append(newest + "/bin") }
         dirs.append("\(env["VOLTA_HOME"] ?? home + "/.volta")/bin")
         if let pipx = env["PIPX_BIN_DIR"] { dirs.append(pipx) }
         dirs += ["\(home)/.local/bin", "\(home)/.bun/bin", "\(home)/.cargo/bin"]
@@ -64,15 +64,15 @@ public struct RuntimeLaunch: Sendable {
     /// stay off the pane's PATH: their `python3` must not shadow the system's for everything else.
     public var runtimeSearchDirectories: [String] {
         let env = context.environment
-        let pipxHome = env["PIPX_HOME"] ?? (env["HOME"] ?? NSHomeDirectory()) + "/.local/share/pipx"
-        let venvs = ((try? FileManager.default.contentsOfDirectory(atPath: pipxHome + "/venvs")) ?? []).sorted()
+        let pipxHome = env["PIPX_HOME"] ?? context.host.user.home + "/.local/share/pipx"
+        let venvs = ((try? context.host.listDirectory(pipxHome + "/venvs")) ?? []).sorted()
         return runtimeBinDirectories + venvs.map { "\(pipxHome)/venvs/\($0)/bin" }
     }
 
     /// `prefix=` in `~/.npmrc` (what `npm config get prefix` reports when the user set one), with
     /// `~` and `${HOME}` expanded.
-    static func npmrcPrefix(home: String) -> String? {
-        for line in (FileIO.readSmall(home + "/.npmrc", limit: 65536) ?? "").split(whereSeparator: \.isNewline) {
+    static func npmrcPrefix(home: String, host: any Host = LocalHost()) -> String? {
+        for line in (host.readFile(home + "/.npmrc", limit: 65536) ?? "").split(whereSeparator: \.isNewline) {
             let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, parts[0] == "prefix", !parts[1].isEmpty else { continue }
             var value = parts[1].replacingOccurrences(of: "${HOME}", with: home)
@@ -83,8 +83,8 @@ public struct RuntimeLaunch: Sendable {
     }
 
     /// nvm's installed node versions (`vMAJOR.MINOR.PATCH` directories), newest first.
-    static func nodeVersions(in directory: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    static func nodeVersions(in directory: String, host: any Host = LocalHost()) -> [String] {
+        let names = (try? host.listDirectory(directory)) ?? []
         let versions: [([Int], String)] = names.compactMap { name in
             guard name.hasPrefix("v") else { return nil }
             let numbers = name.dropFirst().split(separator: ".").map { Int($0) }
@@ -115,7 +115,7 @@ public struct RuntimeLaunch: Sendable {
             return .shell(prefix + ShellQuote.join([context.mosaicExecutable, "agent", "stub"]))
         }
         let dirs = runtimeSearchDirectories
-        guard let resolved = SpawnRunner.resolve(binary, path: dirs.joined(separator: ":")) else {
+        guard let resolved = context.host.findExecutable(binary, path: dirs.joined(separator: ":")) else {
             throw LaunchError.runtimeNotFound(agent: agent.name, binary: binary, searched: dirs)
         }
         return .shell(prefix + ShellQuote.join([resolved] + integration.launch(integrationContext(for: agent)).arguments))
@@ -165,8 +165,7 @@ public struct RuntimeLaunch: Sendable {
         var workdir: String?
         if let dir = agent.workdir {
             let expanded = FleetContext.expandTilde(dir, home: context.environment["HOME"])
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: expanded, isDirectory: &isDir), isDir.boolValue else {
+            guard context.host.isDirectory(expanded) else {
                 throw LaunchError.workdirMissing(agent: agent.name, path: expanded)
             }
             workdir = expanded

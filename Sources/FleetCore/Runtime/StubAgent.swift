@@ -2,7 +2,8 @@ import Foundation
 
 /// The built-in runtime for demos and tests: a line-oriented chat agent that speaks the
 /// heartbeat protocol, acknowledges message ids and takes a reset command.
-public final class StubAgent: @unchecked Sendable {
+/// Not Sendable: it runs on the one thread that reads its input.
+public final class StubAgent {
     public struct Options: Sendable {
         public var name: String
         public var busy: Duration

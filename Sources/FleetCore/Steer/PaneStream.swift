@@ -1,16 +1,20 @@
 import Foundation
+import Synchronization
 
 /// Streams one agent pane's output through a read-only tmux control-mode client attached to the
 /// agent's session: tmux pushes every byte the pane prints as `%output`, so nothing is polled and
 /// nothing is missed. Used by `watch` without a terminal and by `tail --follow`.
-public final class PaneStream: @unchecked Sendable {
+public final class PaneStream: Sendable {
     public let tmux: Tmux
     public let agent: String
-    private var child: StreamingChild?
+    public let host: any Host
+    /// The control client while `run` runs; `stop` comes from another thread (a signal's).
+    private let child = Mutex<StreamingChild?>(nil)
 
-    public init(tmux: Tmux, agent: String) {
+    public init(tmux: Tmux, agent: String, host: any Host = LocalHost()) {
         self.tmux = tmux
         self.agent = agent
+        self.host = host
     }
 
     /// How a stream ended.
@@ -27,8 +31,8 @@ public final class PaneStream: @unchecked Sendable {
     public func run(paneId: String, initialCapture: [String]?, initial: (String) -> Void = { _ in },
                     output write: (Data) -> Void) throws -> End {
         let initialScreen = initialCapture != nil
-        let child = try StreamingChild(tmux.controlInvocation(agent: agent))
-        self.child = child
+        let child = try host.startStreaming(tmux.controlInvocation(agent: agent))
+        self.child.withLock { $0 = child }
         defer { child.closeInput(); _ = child.wait() }
         // Blocks answering our own stdin commands carry flags 1; the attach command answers
         // with flags 0.
@@ -65,7 +69,7 @@ public final class PaneStream: @unchecked Sendable {
     }
 
     /// Ends the stream: the control client sees EOF and exits; the agent's session is untouched.
-    public func stop() { child?.closeInput() }
+    public func stop() { child.withLock { $0 }?.closeInput() }
 }
 
 /// Parsing of control-mode lines.

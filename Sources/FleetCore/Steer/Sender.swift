@@ -186,7 +186,12 @@ public struct Sender: Sendable {
         let wire = message.wireText
         var nextScreen = clock.now + options.screenPoll
         let screenEvidence = (!adapter.acknowledgesMessages || !message.framed) && shape != nil
+        // The acknowledgement arrives as a write of the agent's heartbeat file: wait on that.
+        let watch = message.framed
+            ? try? store.host.watch(directory: store.directory, names: [(store.heartbeatPath(agent) as NSString).lastPathComponent])
+            : nil
         while true {
+            let seen = watch?.generation ?? 0
             if message.framed, store.read(agent)?.ack == message.id {
                 return (.accepted, "the runtime acknowledged message \(message.id) in its heartbeat")
             }
@@ -200,7 +205,12 @@ public struct Sender: Sendable {
                 }
                 nextScreen = clock.now + options.screenPoll
             }
-            try await Task.sleep(for: options.heartbeatPoll)
+            if let watch {
+                let until = screenEvidence ? min(deadline, nextScreen) : deadline
+                _ = await watch.wait(after: seen, timeout: max(until - clock.now, .milliseconds(1)))
+            } else {
+                try await Task.sleep(for: screenEvidence ? options.screenPoll : options.heartbeatPoll)
+            }
         }
         let snap = try await tmux.snapshot(agent: agent)
         let sitting = shape.map { Self.sitting(snap, shape: $0, wire: wire) } ?? (stillThere: false, otherDraft: false)

@@ -150,16 +150,18 @@ extension Tmux {
 public struct PaneDeathWatcher: Sendable {
     public let tmux: Tmux
     public let holderSession: String
+    public let host: any Host
 
-    public init(tmux: Tmux, holderSession: String) {
+    public init(tmux: Tmux, holderSession: String, host: any Host = LocalHost()) {
         self.tmux = tmux
         self.holderSession = holderSession
+        self.host = host
     }
 
     /// The events until the server goes or the client is detached; cancelling the consumer
     /// closes the client (the agents are untouched). Throws if the client cannot be started.
     public func events() throws -> AsyncStream<PaneEvent> {
-        let child = try StreamingChild(tmux.paneEventsInvocation(holderSession: holderSession))
+        let child = try host.startStreaming(tmux.paneEventsInvocation(holderSession: holderSession))
         let (stream, continuation) = AsyncStream.makeStream(of: PaneEvent.self)
         let cancelled = Mutex(false)
         continuation.onTermination = { _ in

@@ -53,24 +53,21 @@ public enum SystemdError: Error, Equatable, CustomStringConvertible {
 public struct Systemctl: Sendable {
     public let runner: any ProcessRunner
     public let environment: [String: String]
+    /// Where the manager's socket is looked for.
+    public let host: any Host
     public var timeout: Duration
 
-    public init(runner: any ProcessRunner, environment: [String: String], timeout: Duration = .seconds(30)) {
+    public init(runner: any ProcessRunner, environment: [String: String], host: (any Host)? = nil,
+                timeout: Duration = .seconds(30)) {
         self.runner = runner
         self.environment = environment
+        self.host = host ?? LocalHost(environment: environment, runner: runner)
         self.timeout = timeout
     }
 
     /// Whether a user manager can be talked to, decided without a process call.
     public var reachability: Result<Void, SystemdError> {
-        if environment["MOSAIC_SYSTEMD"] == "off" { return .failure(.unavailable("MOSAIC_SYSTEMD=off")) }
-        guard let runtimeDir = environment["XDG_RUNTIME_DIR"], !runtimeDir.isEmpty else {
-            return .failure(.unavailable("XDG_RUNTIME_DIR is not set"))
-        }
-        guard FileManager.default.fileExists(atPath: "\(runtimeDir)/systemd/private") else {
-            return .failure(.unavailable("no user manager socket in XDG_RUNTIME_DIR"))
-        }
-        return .success(())
+        host.systemdReachability
     }
 
     public var isReachable: Bool { if case .success = reachability { return true } else { return false } }

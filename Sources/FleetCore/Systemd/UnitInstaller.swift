@@ -30,28 +30,29 @@ public struct UnitInstaller: Sendable {
     /// Writes what differs; returns the names written (empty: already up to date).
     @discardableResult
     public func install() async throws -> [String] {
-        guard let tmuxPath = SpawnRunner.resolve("tmux", path: context.environment["PATH"]) else { throw TmuxError.notInstalled }
-        try FileIO.makeDirectory(context.unitDirectory, mode: 0o755)
+        guard let tmuxPath = context.host.findExecutable("tmux", path: context.environment["PATH"]) else { throw TmuxError.notInstalled }
+        let host = context.host
+        try host.makeDirectory(context.unitDirectory, mode: 0o755)
         var written: [String] = []
         for (name, text) in unitFiles(tmuxPath: tmuxPath).sorted(by: { $0.key < $1.key }) {
             let path = "\(context.unitDirectory)/\(name)"
-            if FileIO.readSmall(path) == text { continue }
-            try FileIO.writeAtomically(text, to: path, mode: 0o644)
+            if host.readFile(path) == text { continue }
+            try host.writeFile(text, to: path, mode: 0o644)
             written.append(name)
         }
         if !written.isEmpty { try await context.systemctl.daemonReload() }
         // Read by systemd each time a unit starts: no reload needed when it changes.
         let envFile = context.paths.unitEnvironmentFile
-        if FileIO.readSmall(envFile) != environmentFileText {
-            try FileIO.makeDirectory(context.paths.fleetDirectory, mode: 0o755)
-            try FileIO.writeAtomically(environmentFileText, to: envFile, mode: 0o600)
+        if host.readFile(envFile) != environmentFileText {
+            try host.makeDirectory(context.paths.fleetDirectory, mode: 0o755)
+            try host.writeFile(environmentFileText, to: envFile, mode: 0o600)
         }
         return written
     }
 
     public var isInstalled: Bool {
         [FleetFiles.holderUnit, FleetFiles.agentTemplate].allSatisfy {
-            FileManager.default.fileExists(atPath: "\(context.unitDirectory)/\($0)")
+            context.host.fileExists("\(context.unitDirectory)/\($0)")
         }
     }
 
@@ -60,10 +61,10 @@ public struct UnitInstaller: Sendable {
 
     /// Units enabled by a symlink in `default.target.wants`, read without a systemctl call.
     /// A missing directory means nothing is enabled; one that cannot be read is an error.
-    public static func enabledUnits(in unitDirectory: String) throws -> Set<String> {
+    public static func enabledUnits(in unitDirectory: String, host: any Host = LocalHost()) throws -> Set<String> {
         let wants = "\(unitDirectory)/default.target.wants"
-        guard FileManager.default.fileExists(atPath: wants) else { return [] }
-        return Set(try FileManager.default.contentsOfDirectory(atPath: wants))
+        guard host.fileExists(wants) else { return [] }
+        return Set(try host.listDirectory(wants))
     }
 }
 

@@ -1,12 +1,45 @@
 import Foundation
 
-/// A validated tmux socket name: never empty, never the user's `default` server.
+/// Where a tmux server listens: a validated name in tmux's per-user socket directory (`-L`),
+/// or a socket file's absolute path (`-S`, another user's server or a host's own layout).
+/// Never empty, never the user's `default` server.
 public struct TmuxSocket: Sendable, Equatable, CustomStringConvertible {
-    public let name: String
+    public enum Address: Sendable, Equatable {
+        case name(String)
+        case path(String)
+    }
 
+    public let address: Address
+
+    /// A socket by name (`tmux -L <name>`).
     public init(_ name: String) throws {
         guard AgentName.isValid(name), name != "default" else { throw TmuxError.invalidSocket(name) }
-        self.name = name
+        address = .name(name)
+    }
+
+    /// A socket by its file (`tmux -S <path>`): absolute, and never a `default` socket.
+    public init(path: String) throws {
+        let file = path.split(separator: "/").last.map(String.init) ?? ""
+        guard path.hasPrefix("/"), !path.hasSuffix("/"), !file.isEmpty, file != "default", !path.contains("\n") else {
+            throw TmuxError.invalidSocket(path)
+        }
+        address = .path(path)
+    }
+
+    /// The name, or the path: what errors and messages show.
+    public var name: String {
+        switch address {
+        case .name(let name): return name
+        case .path(let path): return path
+        }
+    }
+
+    /// The global tmux options that address this socket.
+    public var arguments: [String] {
+        switch address {
+        case .name(let name): return ["-L", name]
+        case .path(let path): return ["-S", path]
+        }
     }
 
     public var description: String { name }
@@ -60,7 +93,7 @@ public struct NewSession: Sendable, Equatable {
     }
 }
 
-/// The typed tmux client: the one place that writes "tmux", adds `-L <socket>` and reads stderr.
+/// The typed tmux client: the one place that writes "tmux", adds the socket (`-L`/`-S`) and reads stderr.
 public struct Tmux: Sendable {
     public let socket: TmuxSocket
     public let configFile: String?
@@ -77,7 +110,7 @@ public struct Tmux: Sendable {
     }
 
     public func invocation(_ arguments: [String], stdin: Data? = nil) -> Invocation {
-        var argv = ["-L", socket.name]
+        var argv = socket.arguments
         if let configFile { argv += ["-f", configFile] }
         // $TMUX would make tmux refuse to nest or talk to the caller's server: drop it.
         return Invocation("tmux", argv + arguments, environment: ["TMUX": nil, "TMUX_PANE": nil],

@@ -82,10 +82,9 @@ struct AgentNew: AsyncParsableCommand {
     func resolvedWorkdir(_ context: FleetContext) throws -> String? {
         guard let workdir else { return nil }
         var path = FleetContext.expandTilde(workdir, home: context.environment["HOME"])
-        if !path.hasPrefix("/") { path = FileManager.default.currentDirectoryPath + "/" + path }
+        if !path.hasPrefix("/") { path = context.host.currentDirectory + "/" + path }
         path = (path as NSString).standardizingPath
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
+        guard context.host.isDirectory(path) else {
             throw LaunchError.workdirMissing(agent: name, path: path)
         }
         return path

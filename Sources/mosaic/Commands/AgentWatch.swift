@@ -28,7 +28,7 @@ struct AgentWatch: AsyncParsableCommand {
             if AgentTarget.onTerminal {
                 Console.note("watching agent \"\(name)\" read-only; press q (or C-b d) to stop")
                 // exec: the terminal's client is tmux itself, so killing it (or this pid) ends the viewer.
-                try LongRunning.exec(target.tmux.watchInvocation(agent: name))
+                try target.context.host.exec(target.tmux.watchInvocation(agent: name))
             }
             let paneId = try await target.tmux.snapshot(agent: name).paneId
             try await PaneFollower(tmux: target.tmux, agent: name, raw: raw)
@@ -58,7 +58,7 @@ struct AgentAttach: AsyncParsableCommand {
             }
             let target = try await AgentTarget.resolve(name, global: global)
             Console.error("attaching to agent \"\(name)\" with full control: what you type goes to the agent (detach: C-b d)")
-            try LongRunning.exec(target.tmux.attachInvocation(agent: name))
+            try target.context.host.exec(target.tmux.attachInvocation(agent: name))
         }
     }
 }

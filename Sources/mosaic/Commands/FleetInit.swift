@@ -26,9 +26,9 @@ struct FleetInit: AsyncParsableCommand {
             let context = global.context
             let paths = context.paths
             var wroteRoster = false
-            try FileIO.makeDirectory(paths.fleetDirectory, mode: 0o755)
-            if !FileManager.default.fileExists(atPath: paths.roster) {
-                try FileIO.writeAtomically(StarterRoster.text, to: paths.roster)
+            try context.host.makeDirectory(paths.fleetDirectory, mode: 0o755)
+            if !context.host.fileExists(paths.roster) {
+                try context.host.writeFile(StarterRoster.text, to: paths.roster, mode: 0o644)
                 wroteRoster = true
             }
             let roster = try context.loadRoster()
@@ -40,7 +40,7 @@ struct FleetInit: AsyncParsableCommand {
                 let installer = UnitInstaller(context: context, roster: roster)
                 installed = try await installer.install()
                 if enable {
-                    let current = try UnitInstaller.enabledUnits(in: context.unitDirectory)
+                    let current = try UnitInstaller.enabledUnits(in: context.unitDirectory, host: context.host)
                     enabled = installer.unitsToEnable.filter { !current.contains($0) }
                     if !enabled.isEmpty { try await context.systemctl.enable(enabled) }
                 }

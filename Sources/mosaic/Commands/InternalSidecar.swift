@@ -29,15 +29,15 @@ extension Internal {
             let context = global.context
             let kind = RuntimeKind(rawValue: runtime)!
             let files = AgentRuntimeFiles(runDirectory: context.paths.runDirectory, agent: agent)
-            let log = SidecarLog(path: files.sidecarLog)
+            let log = SidecarLog(path: files.sidecarLog, host: context.host)
             let options = RuntimeSidecar.Options(
                 agent: agent, pid: pid, adapter: RuntimeAdapter.of(kind), interval: .seconds(interval),
-                heartbeats: context.heartbeats, states: RuntimeStateStore(directory: context.paths.runDirectory))
+                heartbeats: context.heartbeats, states: context.runtimeStates, host: context.host)
             let sources = RuntimeIntegrations.of(kind).eventSources(files: files, environment: context.environment)
             // Recorded so `fleet down` can stop this sidecar even if the runtime outlives its pane.
-            if let me = ProcessTable().sample(getpid()), let start = me.startTime {
+            if let me = context.processTable.sample(getpid()), let start = me.startTime {
                 do {
-                    try FileIO.writeAtomically(SidecarRecord(pid: getpid(), startTime: start).serialized, to: files.sidecarPid, mode: 0o600)
+                    try context.host.writeFile(SidecarRecord(pid: getpid(), startTime: start).serialized, to: files.sidecarPid, mode: 0o600)
                 } catch {
                     log.write("cannot record the sidecar's pid: \(error)")
                 }
@@ -45,7 +45,7 @@ extension Internal {
             let sidecar = RuntimeSidecar(options: options, sources: sources, log: { log.write($0) })
             _ = sidecar.run()
             // Leave the record only if it is still ours (a newer sidecar may have replaced it).
-            if SidecarRecord.parse(FileIO.readSmall(files.sidecarPid) ?? "")?.pid == getpid() { unlink(files.sidecarPid) }
+            if SidecarRecord.parse(context.host.readFile(files.sidecarPid) ?? "")?.pid == getpid() { context.host.removeFile(files.sidecarPid) }
         }
     }
 }

@@ -54,10 +54,11 @@ public struct CodexIntegration: RuntimeIntegration {
     public func eventSources(files: AgentRuntimeFiles, environment: [String: String]) -> [any RuntimeEventSource] {
         guard let name = environment["MOSAIC_TMUX_SOCKET"], let socket = try? TmuxSocket(name),
               let pane = environment["TMUX_PANE"], pane.hasPrefix("%") else { return [] }
-        let title = Tmux(socket: socket, configFile: nil, runner: SpawnRunner(), timeout: .seconds(2))
+        let host = LocalHost()
+        let title = Tmux(socket: socket, configFile: nil, runner: host, timeout: .seconds(2))
             .invocation(["display-message", "-p", "-t", pane, "#{pane_title}"])
         return [CodexTitleWatch(states: RuntimeStateStore(directory: files.runDirectory), agent: files.agent) {
-            guard let result = try? SpawnRunner.runBlocking(title), result.status == 0 else { return nil }
+            guard let result = try? host.runBlocking(title), result.status == 0 else { return nil }
             return result.stdout.trimmingCharacters(in: .newlines)
         }]
     }

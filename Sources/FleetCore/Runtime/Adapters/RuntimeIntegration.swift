@@ -121,6 +121,7 @@ public struct HookCommand: Sendable, Equatable {
 
 /// A hook's JSON payload, read leniently: runtimes add fields over time, so only the fields an
 /// adapter needs are read and everything else is ignored.
+/// Unchecked: immutable once parsed (JSONSerialization's strings, numbers, arrays, dictionaries), so no lock.
 public struct HookPayload: @unchecked Sendable {
     public let object: [String: Any]
 

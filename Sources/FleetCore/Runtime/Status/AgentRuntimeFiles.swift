@@ -31,12 +31,12 @@ public struct AgentRuntimeFiles: Sendable, Equatable {
     func path(_ suffix: String) -> String { "\(runDirectory)/\(agent).\(suffix)" }
 
     /// Writes files an integration needs before the runtime starts (directories as needed).
-    public func write(_ files: [AgentFile]) throws {
+    public func write(_ files: [AgentFile], host: any Host = LocalHost()) throws {
         for file in files {
             let dir = (file.path as NSString).deletingLastPathComponent
-            if !FileManager.default.fileExists(atPath: dir) { try FileIO.makeDirectory(dir, mode: 0o700) }
-            if FileIO.readSmall(file.path) != file.contents {
-                try FileIO.writeAtomically(file.contents, to: file.path, mode: 0o600)
+            if !host.fileExists(dir) { try host.makeDirectory(dir, mode: 0o700) }
+            if host.readFile(file.path) != file.contents {
+                try host.writeFile(file.contents, to: file.path, mode: 0o600)
             }
         }
     }
@@ -44,27 +44,22 @@ public struct AgentRuntimeFiles: Sendable, Equatable {
     /// Stops the agent's sidecar, if one runs, and waits (bounded) until it is gone: after
     /// `down` nothing may write the agent's heartbeat again, even if its runtime ignored the
     /// SIGHUP of its closing pane and lives on.
-    public func stopSidecar(procRoot: String = "/proc", timeout: Duration = .seconds(2)) {
-        defer { unlink(sidecarPid) }
-        guard let record = SidecarRecord.parse(FileIO.readSmall(sidecarPid) ?? ""),
-              ProcessTable(procRoot: procRoot).sample(record.pid)?.startTime == record.startTime else { return }
-        kill(record.pid, SIGTERM)
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeout.nanoseconds)
-        while DispatchTime.now().uptimeNanoseconds < deadline {
-            guard let sample = ProcessTable(procRoot: procRoot).sample(record.pid), sample.startTime == record.startTime,
-                  !sample.isZombie else { return }
-            usleep(5_000)
-        }
+    public func stopSidecar(host: any Host = LocalHost(), timeout: Duration = .seconds(2)) {
+        defer { host.removeFile(sidecarPid) }
+        guard let record = SidecarRecord.parse(host.readFile(sidecarPid) ?? ""),
+              ProcessTable(host: host).sample(record.pid)?.startTime == record.startTime else { return }
+        host.signal(record.pid, SIGTERM)
+        _ = host.waitForExit(of: [record.pid], timeout: timeout)
     }
 
     /// Removes every runtime file of this agent, whichever runtime wrote it (the roster may have
     /// changed since), and the state the hooks kept; stops its sidecar first.
-    public func removeAll() {
-        stopSidecar()
-        for file in [claudeSettings, claudeTranscript, piExtension, opencodePlugin, aiderEvents, sidecarLog] { unlink(file) }
-        rmdir("\(opencodeConfigDirectory)/plugins")
-        rmdir(opencodeConfigDirectory)
-        RuntimeStateStore(directory: runDirectory).remove(agent)
+    public func removeAll(host: any Host = LocalHost()) {
+        stopSidecar(host: host)
+        for file in [claudeSettings, claudeTranscript, piExtension, opencodePlugin, aiderEvents, sidecarLog] { host.removeFile(file) }
+        host.removeDirectory("\(opencodeConfigDirectory)/plugins")
+        host.removeDirectory(opencodeConfigDirectory)
+        RuntimeStateStore(directory: runDirectory, host: host).remove(agent)
     }
 }
 
