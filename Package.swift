@@ -15,7 +15,9 @@ let package = Package(
     targets: [
         .target(
             name: "FleetCore",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            // Embedded in the binary, not a bundle: the release binary is copied alone (see PluginSource).
+            resources: [.embedInCode("Runtime/Plugins/pi-extension.ts"), .embedInCode("Runtime/Plugins/opencode-status.js")]
         ),
         .executableTarget(
             name: "mosaic",

@@ -8,7 +8,7 @@ struct MessageTests {
     func frame() throws {
         let m = try Message(id: "m1-abc", label: "ana@box", text: "hello\n")
         #expect(m.wireText == "[mosaic msg=m1-abc from=ana@box] hello")
-        #expect(StubAgent.messageId(in: m.wireText) == "m1-abc")
+        #expect(MessageFrame.id(in: m.wireText) == "m1-abc")
         #expect(try Message(id: "x", label: "l", text: "/clear", framed: false).wireText == "/clear")
     }
 
