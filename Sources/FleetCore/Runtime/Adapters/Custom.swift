@@ -7,6 +7,7 @@ import Foundation
 public struct CustomRuntime: Runtime {
     public var kind: RuntimeKind { .custom }
     public var binary: String? { nil }
+    public var needsCommand: Bool { true }
     public var expectedCommands: Set<String>? { nil }
     public var inputShapes: [InputShape] { [.stub, .ipython, .shell, .pythonREPL, .linePrompt] }
     public var resetCommand: String? { nil }

@@ -13,6 +13,8 @@ public protocol Runtime: Sendable {
     /// Binary name looked up on the runtime PATH when the roster gives no `command`; `nil`: mosaic
     /// runs something of its own (the stub) or nothing (custom, whose roster names a command).
     var binary: String? { get }
+    /// The roster must give the agent a `command:` (there is nothing to run otherwise).
+    var needsCommand: Bool { get }
     /// What mosaic adds to the launch: arguments (only when mosaic builds the command, i.e. the
     /// roster gives no `command:`), session environment and files (always).
     func launch(_ context: IntegrationContext) -> LaunchAdditions
@@ -63,6 +65,7 @@ public protocol Runtime: Sendable {
 /// What a runtime that says nothing else has: no files, no flags, a sidecar, JSON hooks on stdin.
 extension Runtime {
     public func runFiles(_ files: AgentRuntimeFiles) -> [String] { [] }
+    public var needsCommand: Bool { false }
     public var framesReset: Bool { false }
     public var acknowledgesMessages: Bool { false }
     public var usesAlternateScreen: Bool { false }
