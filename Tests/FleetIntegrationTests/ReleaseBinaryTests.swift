@@ -24,7 +24,8 @@ struct ReleaseBinaryTests {
         let built = try Self.releaseBinary()
         let alone = try TestFleet.makeTempDirectory("release-bin")
         defer { try? FileManager.default.removeItem(atPath: alone) }
-        let copy = alone + "/mosaic"
+        // The path as the kernel names it (`/proc/self/exe`, which mosaic puts in its hook commands).
+        let copy = URL(fileURLWithPath: alone).standardizedFileURL.path + "/mosaic"
         try FileManager.default.copyItem(atPath: built, toPath: copy)
         #expect(try FileManager.default.contentsOfDirectory(atPath: alone) == ["mosaic"], "nothing beside it")
 
