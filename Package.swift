@@ -19,7 +19,9 @@ let package = Package(
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // Embedded in the binary, not a bundle: the release binary is copied alone (see PluginSource).
+            resources: [.embedInCode("Runtime/Plugins/pi-extension.ts"), .embedInCode("Runtime/Plugins/opencode-status.js")]
         ),
         .executableTarget(
             name: "mosaic",

@@ -210,7 +210,7 @@ struct SidecarInMemoryTests {
         try host.makeDirectory(Self.run, mode: 0o700)
         host.addProcess(pid: 50, comm: "sleep", startTime: 7)
         let heartbeats = HeartbeatStore(directory: Self.run, host: host), states = RuntimeStateStore(directory: Self.run, host: host)
-        let adapter = RuntimeAdapter(kind: .aider, binary: nil, expectedCommands: ["sleep"], resetCommand: nil)
+        let adapter = SleepingRuntime()
         let sidecar = RuntimeSidecar(options: .init(agent: "s1", pid: 50, adapter: adapter, interval: .seconds(60),
                                                     heartbeats: heartbeats, states: states, host: host, poll: .seconds(10)))
         let running = Task {
@@ -228,4 +228,15 @@ struct SidecarInMemoryTests {
         #expect(await running.value == .processGone)
         #expect(host.invocations.isEmpty, "nothing spawned")
     }
+}
+
+/// A runtime that runs as `sleep`, so the sidecar can watch a plain (fake) process.
+private struct SleepingRuntime: Runtime {
+    var kind: RuntimeKind { .aider }
+    var binary: String? { nil }
+    var expectedCommands: Set<String>? { ["sleep"] }
+    var inputShapes: [InputShape] { [] }
+    var resetCommand: String? { nil }
+    func launch(_ context: IntegrationContext) -> LaunchAdditions { LaunchAdditions() }
+    func update(event: String, payload: HookPayload) -> StatusUpdate? { nil }
 }

@@ -35,7 +35,7 @@ struct InputLineTests {
     }
 
     func classify(_ f: Fixture, runtime: RuntimeKind? = nil) -> InputLineState {
-        let shapes = InputLineReader.shapes(for: .of(runtime ?? f.runtime), command: f.command)
+        let shapes = InputLineReader.shapes(for: Runtimes.of(runtime ?? f.runtime), command: f.command)
         return InputLineReader(shapes: shapes).classify(Screen.parse(f.capture), cursorX: f.cursorX, cursorY: f.cursorY, width: f.width).state
     }
 
@@ -102,7 +102,7 @@ struct InputLineTests {
 
     @Test("codex: the composer is on the alternate screen; its line is cleared with C-k and C-u, never C-c")
     func codexKeys() {
-        let adapter = RuntimeAdapter.of(.codex)
+        let adapter = Runtimes.of(.codex)
         #expect(adapter.usesAlternateScreen && adapter.inputShapes.map(\.name) == ["codex"])
         let keys = InputShape.codex.clearKeys
         #expect(Set(keys) == ["C-k", "C-u"] && keys.firstIndex(of: "C-u")! > keys.lastIndex(of: "C-k")!)
@@ -129,7 +129,7 @@ struct InputLineTests {
     @Test("runtimes whose input box was never captured have no shape: send refuses rather than guess")
     func noGuessing() {
         for kind in [RuntimeKind.opencode] {
-            #expect(RuntimeAdapter.of(kind).inputShapes.isEmpty, "\(kind)")
+            #expect(Runtimes.of(kind).inputShapes.isEmpty, "\(kind)")
         }
     }
 
@@ -161,7 +161,7 @@ struct InputLineTests {
             default: #expect(state == .draft(shape: "pi", text: String(f.expect.dropFirst("draft:".count))), "\(f.file): \(state)")
             }
         }
-        let adapter = RuntimeAdapter.of(.pi)
+        let adapter = Runtimes.of(.pi)
         #expect(adapter.usesAlternateScreen && adapter.acknowledgesMessages)
         #expect(InputShape.pi.clearKeys == ["C-c"], "one C-c: a second within 500 ms quits pi")
         let long = (1...32).map { "pasted line \($0)" }.joined(separator: "\n")

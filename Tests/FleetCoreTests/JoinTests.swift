@@ -180,19 +180,19 @@ struct JoinTests {
 struct DriftTests {
     @Test("node-run runtimes are not drift when the pane shows node", arguments: [RuntimeKind.pi, .opencode, .codex, .claude])
     func nodeRuntimes(_ kind: RuntimeKind) {
-        #expect(RuntimeAdapter.of(kind).isDrift(paneCommand: "node") == false)
-        #expect(RuntimeAdapter.of(kind).isDrift(paneCommand: "mosaic") == true)
-        #expect(RuntimeAdapter.of(kind).isDrift(paneCommand: "bash") == true)
+        #expect(Runtimes.of(kind).isDrift(paneCommand: "node") == false)
+        #expect(Runtimes.of(kind).isDrift(paneCommand: "mosaic") == true)
+        #expect(Runtimes.of(kind).isDrift(paneCommand: "bash") == true)
     }
 
     @Test("each runtime runs as its own name too (measured: claude, codex, pi; opencode's native binary and bun from its documentation); another runtime's name is drift")
     func ownNames() {
         let own: [(RuntimeKind, [String])] = [(.claude, ["claude"]), (.codex, ["codex"]), (.pi, ["pi"]), (.opencode, ["opencode", "bun"]), (.aider, ["aider", "python3"])]
         for (kind, names) in own {
-            for name in names { #expect(RuntimeAdapter.of(kind).isDrift(paneCommand: name) == false, "\(kind) as \(name)") }
+            for name in names { #expect(Runtimes.of(kind).isDrift(paneCommand: name) == false, "\(kind) as \(name)") }
             for (other, otherNames) in own where other != kind {
                 for name in otherNames where !names.contains(name) {
-                    #expect(RuntimeAdapter.of(kind).isDrift(paneCommand: name) == true, "\(kind) as \(other)'s \(name)")
+                    #expect(Runtimes.of(kind).isDrift(paneCommand: name) == true, "\(kind) as \(other)'s \(name)")
                 }
             }
         }
@@ -201,15 +201,15 @@ struct DriftTests {
     @Test("each runtime's reset command is its own way to start a new conversation")
     func resetCommands() {
         let expected: [RuntimeKind: String] = [.claude: "/clear", .codex: "/new", .pi: "/new", .opencode: "/new", .aider: "/clear"]
-        for (kind, command) in expected { #expect(RuntimeAdapter.of(kind).resetCommand == command, "\(kind)") }
+        for (kind, command) in expected { #expect(Runtimes.of(kind).resetCommand == command, "\(kind)") }
     }
 
     @Test("aider runs as python or as itself; custom never drifts; unknown input is not drift")
     func others() {
-        #expect(RuntimeAdapter.of(.aider).isDrift(paneCommand: "python3.11") == false)
-        #expect(RuntimeAdapter.of(.aider).isDrift(paneCommand: "aider") == false)
-        #expect(RuntimeAdapter.of(.custom).isDrift(paneCommand: "anything") == nil)
-        #expect(RuntimeAdapter.of(.stub).isDrift(paneCommand: nil) == nil)
-        #expect(RuntimeAdapter.of(.stub).isDrift(paneCommand: "mosaic") == false)
+        #expect(Runtimes.of(.aider).isDrift(paneCommand: "python3.11") == false)
+        #expect(Runtimes.of(.aider).isDrift(paneCommand: "aider") == false)
+        #expect(Runtimes.of(.custom).isDrift(paneCommand: "anything") == nil)
+        #expect(Runtimes.of(.stub).isDrift(paneCommand: nil) == nil)
+        #expect(Runtimes.of(.stub).isDrift(paneCommand: "mosaic") == false)
     }
 }

@@ -8,8 +8,22 @@ struct MessageTests {
     func frame() throws {
         let m = try Message(id: "m1-abc", label: "ana@box", text: "hello\n")
         #expect(m.wireText == "[mosaic msg=m1-abc from=ana@box] hello")
-        #expect(StubAgent.messageId(in: m.wireText) == "m1-abc")
+        #expect(MessageFrame.id(in: m.wireText) == "m1-abc")
         #expect(try Message(id: "x", label: "l", text: "/clear", framed: false).wireText == "/clear")
+    }
+
+    @Test("the frame is read back as written: its id, its start, the text after it")
+    func frameReadBack() throws {
+        let m = try Message(id: "m1", label: "ops@box", text: "/reset")
+        #expect(m.wireText == MessageFrame.render(id: "m1", label: "ops@box") + "/reset")
+        #expect(MessageFrame.body(of: m.wireText) == "/reset")
+        #expect(MessageFrame.body(of: "/reset") == "/reset" && MessageFrame.body(of: "[mosaic msg=m1] /reset") == "[mosaic msg=m1] /reset")
+        #expect(m.wireText.hasPrefix(MessageFrame.start(of: "m1")))
+        #expect(!(try Message(id: "m10", label: "l", text: "x")).wireText.contains(MessageFrame.start(of: "m1")), "m1's frame is not m10's")
+        // Claude Code's hook saw a frame without a label; the id is what counts.
+        #expect(MessageFrame.id(in: "[mosaic msg=abc123] Say hello.") == "abc123")
+        #expect(MessageFrame.id(in: "typed by a person") == nil && MessageFrame.id(in: "[mosaic msg=] x") == nil)
+        #expect(MessageFrame.id(in: "[mosaic msg=ab\u{FC}c from=l] x") == "ab", "ids are ASCII, as Message.isValidId")
     }
 
     @Test("fresh ids are valid and distinct")

@@ -14,35 +14,35 @@ struct RuntimeLaunchIntegrationTests {
 
     @Test("claude: a per-agent settings file with only hooks, --model and --effort")
     func claude() throws {
-        let launch = ClaudeIntegration().launch(context(.claude))
+        let launch = ClaudeRuntime().launch(context(.claude))
         #expect(launch.arguments == ["--settings", "/h/fleet/run/a1.claude-settings.json", "--model", "m-1", "--effort", "high"])
         let file = try #require(launch.files.first)
         #expect(file.path == "/h/fleet/run/a1.claude-settings.json")
         let settings = try #require(try JSONSerialization.jsonObject(with: Data(file.contents.utf8)) as? [String: Any])
         #expect(Array(settings.keys) == ["hooks"], "nothing but hooks: the user's own settings stay in force")
         let hooks = try #require(settings["hooks"] as? [String: [[String: Any]]])
-        #expect(Set(hooks.keys) == Set(ClaudeIntegration.hookEvents))
+        #expect(Set(hooks.keys) == Set(ClaudeRuntime.hookEvents))
         let stop = try #require((hooks["Stop"]?.first?["hooks"] as? [[String: Any]])?.first)
         #expect(stop["type"] as? String == "command")
         #expect(stop["command"] as? String == "'/opt/mosaic dir/bin/mosaic' agent hook --home /h --agent a1 claude Stop")
         #expect(hooks["PostToolUse"]?.first?["matcher"] as? String == "*")
-        #expect(ClaudeIntegration().launch(context(.claude, model: nil, effort: nil)).arguments.count == 2)
+        #expect(ClaudeRuntime().launch(context(.claude, model: nil, effort: nil)).arguments.count == 2)
     }
 
     @Test("codex: notify as a TOML array for one launch, -m, and model_reasoning_effort")
     func codex() {
-        let launch = CodexIntegration().launch(context(.codex))
+        let launch = CodexRuntime().launch(context(.codex))
         #expect(launch.arguments == [
             "-c", #"notify=["/opt/mosaic dir/bin/mosaic", "agent", "hook", "--home", "/h", "--agent", "a1", "codex", "notify"]"#,
             "-m", "m-1", "-c", #"model_reasoning_effort="high""#,
         ])
         #expect(launch.files.isEmpty && launch.environment.isEmpty)
-        #expect(CodexIntegration.tomlString("a\"b\\c\n") == #""a\"b\\c\n""#)
+        #expect(CodexRuntime.tomlString("a\"b\\c\n") == #""a\"b\\c\n""#)
     }
 
     @Test("pi: an extension file for this launch, --model and --thinking")
     func pi() throws {
-        let launch = PiIntegration().launch(context(.pi))
+        let launch = PiRuntime().launch(context(.pi))
         #expect(launch.arguments == ["--extension", "/h/fleet/run/a1.pi-extension.ts", "--model", "m-1", "--thinking", "high"])
         let source = try #require(launch.files.first?.contents)
         #expect(source.contains(#"const hook = ["/opt/mosaic dir/bin/mosaic","agent","hook","--home","/h","--agent","a1","pi"];"#))
@@ -52,35 +52,35 @@ struct RuntimeLaunchIntegrationTests {
 
     @Test("opencode: --model, a plugin in its own config directory; effort is not passed; the roster's OPENCODE_CONFIG_DIR wins")
     func opencode() throws {
-        let launch = OpencodeIntegration().launch(context(.opencode))
+        let launch = OpencodeRuntime().launch(context(.opencode))
         #expect(launch.arguments == ["--model", "m-1"])
         #expect(launch.environment.map { "\($0.0)=\($0.1)" } == ["OPENCODE_CONFIG_DIR=/h/fleet/run/a1.opencode"])
         #expect(launch.files.first?.path == "/h/fleet/run/a1.opencode/plugins/mosaic-status.js")
         #expect(launch.files.first?.contents.contains("export const MosaicStatus") == true)
-        let own = OpencodeIntegration().launch(context(.opencode, env: ["OPENCODE_CONFIG_DIR": "/mine"]))
+        let own = OpencodeRuntime().launch(context(.opencode, env: ["OPENCODE_CONFIG_DIR": "/mine"]))
         #expect(own.environment.isEmpty && own.files.isEmpty)
     }
 
     @Test("aider: --model and --reasoning-effort; hooks through AIDER_* so a roster command keeps them")
     func aider() {
-        let launch = AiderIntegration().launch(context(.aider))
+        let launch = AiderRuntime().launch(context(.aider))
         #expect(launch.arguments == ["--model", "m-1", "--reasoning-effort", "high"])
         #expect(launch.environment.map { "\($0.0)=\($0.1)" } == [
             "AIDER_NOTIFICATIONS=true",
             "AIDER_NOTIFICATIONS_COMMAND='/opt/mosaic dir/bin/mosaic' agent hook --home /h --agent a1 aider notification",
             "AIDER_ANALYTICS_LOG=/h/fleet/run/a1.aider-events.jsonl",
         ])
-        let own = AiderIntegration().launch(context(.aider, env: ["AIDER_NOTIFICATIONS": "false"]))
+        let own = AiderRuntime().launch(context(.aider, env: ["AIDER_NOTIFICATIONS": "false"]))
         #expect(!own.environment.contains { $0.0 == "AIDER_NOTIFICATIONS" }, "the roster's own setting wins")
     }
 
     @Test("stub and custom report themselves: no sidecar, nothing added")
     func selfReporting() {
         for kind in [RuntimeKind.stub, .custom] {
-            #expect(!RuntimeIntegrations.of(kind).usesSidecar)
-            #expect(RuntimeIntegrations.of(kind).launch(context(kind)) == LaunchAdditions())
+            #expect(!Runtimes.of(kind).usesSidecar)
+            #expect(Runtimes.of(kind).launch(context(kind)) == LaunchAdditions())
         }
-        for kind in [RuntimeKind.claude, .codex, .pi, .opencode, .aider] { #expect(RuntimeIntegrations.of(kind).usesSidecar) }
+        for kind in [RuntimeKind.claude, .codex, .pi, .opencode, .aider] { #expect(Runtimes.of(kind).usesSidecar) }
     }
 
     @Test("the pane command starts the sidecar with the pane's pid, then execs the runtime with its arguments")
@@ -188,10 +188,10 @@ struct HookPayloadTests {
                 == "/home/dev/.claude/projects/-home-dev-work/e1a42605-adf6-4870-9382-ddc876ff1d08.jsonl\n")
         #expect(store.read("c1")?.waitingFor == .approval)
         // Only an absolute path on one line is kept; other runtimes keep nothing.
-        let claude = ClaudeIntegration()
+        let claude = ClaudeRuntime()
         #expect(claude.remember(event: "Stop", payload: HookPayload(object: ["transcript_path": "~/x.jsonl"]), files: files).isEmpty)
         #expect(claude.remember(event: "Stop", payload: HookPayload(object: ["transcript_path": "/x\n/y"]), files: files).isEmpty)
-        #expect(PiIntegration().remember(event: "input", payload: HookPayload(object: ["transcript_path": "/x"]), files: files).isEmpty)
+        #expect(PiRuntime().remember(event: "input", payload: HookPayload(object: ["transcript_path": "/x"]), files: files).isEmpty)
         files.removeAll()
         #expect(!FileManager.default.fileExists(atPath: files.claudeTranscript), "down removes it")
         // A bad agent name writes nothing anywhere.
@@ -210,13 +210,13 @@ struct HookPayloadTests {
             .appendingPathComponent("Fixtures/hooks/claude-2.1.332-transcript-declined.jsonl")
         let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 3)
-        let found = try lines.compactMap { try ClaudeIntegration.update(forTranscriptLine: $0) }
+        let found = try lines.compactMap { try ClaudeRuntime.update(forTranscriptLine: $0) }
         #expect(found.count == 1, "only the interruption: not the turn's duration, not the rejected tool result")
         #expect(found.first?.update == .waiting("claude:interrupted", for: .input))
         #expect(found.first?.at == Timestamp.parse("2026-11-25T22:30:08.820Z"))
-        #expect(try ClaudeIntegration.update(forTranscriptLine: #"{"type":"user","message":{"role":"user","content":"[Request interrupted by user]"},"timestamp":"2026-11-25T22:31:00.000Z"}"#)?.update
+        #expect(try ClaudeRuntime.update(forTranscriptLine: #"{"type":"user","message":{"role":"user","content":"[Request interrupted by user]"},"timestamp":"2026-11-25T22:31:00.000Z"}"#)?.update
                 == .waiting("claude:interrupted", for: .input), "the plain form, while it answers")
-        #expect(try ClaudeIntegration.update(forTranscriptLine: #"{"type":"assistant","message":{"role":"assistant","content":[{"type":"text","text":"[Request interrupted by user] is what it says"}]}}"#) == nil)
+        #expect(try ClaudeRuntime.update(forTranscriptLine: #"{"type":"assistant","message":{"role":"assistant","content":[{"type":"text","text":"[Request interrupted by user] is what it says"}]}}"#) == nil)
     }
 
     @Test("claude: the transcript watch follows the transcript the hooks named, from where it was, and drops an interruption older than the last report")
@@ -270,7 +270,7 @@ struct HookPayloadTests {
         let json = #"{"type":"agent-turn-complete","thread-id":"b5f6c1c2-1111-2222-3333-444455556666","turn-id":"12345","cwd":"/Users/example/project","input-messages":["Rename `foo` to `bar` and update the callsites."],"last-assistant-message":"Rename complete and verified `cargo build` succeeds."}"#
         #expect(try update(.codex, "notify", json) == StatusUpdate.waiting("codex:agent-turn-complete", for: .input).yieldingToApproval())
         #expect(try update(.codex, "notify", #"{"type":"something-new"}"#) == nil)
-        #expect(RuntimeIntegrations.of(.codex).payloadSource == .lastArgument)
+        #expect(Runtimes.of(.codex).payloadSource == .lastArgument)
     }
 
     // Captured from the real codex 0.163 (its notify program wrote its last argument to a file):
@@ -339,9 +339,9 @@ struct HookPayloadTests {
     @Test("codex: the sidecar watches the title only when it knows its tmux socket and pane")
     func codexTitleSource() {
         let files = AgentRuntimeFiles(runDirectory: "/h/fleet/run", agent: "a1")
-        #expect(CodexIntegration().eventSources(files: files, environment: [:]).isEmpty)
-        #expect(CodexIntegration().eventSources(files: files, environment: ["MOSAIC_TMUX_SOCKET": "default", "TMUX_PANE": "%3"]).isEmpty)
-        #expect(CodexIntegration().eventSources(files: files, environment: ["MOSAIC_TMUX_SOCKET": "fleet-1", "TMUX_PANE": "%3"]).count == 1)
+        #expect(CodexRuntime().eventSources(files: files, environment: [:]).isEmpty)
+        #expect(CodexRuntime().eventSources(files: files, environment: ["MOSAIC_TMUX_SOCKET": "default", "TMUX_PANE": "%3"]).isEmpty)
+        #expect(CodexRuntime().eventSources(files: files, environment: ["MOSAIC_TMUX_SOCKET": "fleet-1", "TMUX_PANE": "%3"]).count == 1)
     }
 
     @Test("pi: the extension's agent_start / agent_end / session_start; input acknowledges a framed message and leaves the state")
@@ -381,20 +381,20 @@ struct HookPayloadTests {
                 == StatusUpdate(status: nil, ack: "m7-x", event: "opencode:chat.message"))
         #expect(try update(.opencode, "chat.message", #"{"type":"chat.message","text":"typed by a person"}"#) == nil)
         #expect(try update(.opencode, "chat.message", #"{"type":"chat.message"}"#) == nil)
-        #expect(RuntimeAdapter.of(.opencode).acknowledgesMessages)
-        let plugin = OpencodeIntegration().pluginSource(HookCommand(mosaic: "/bin/mosaic", home: "/h", agent: "a1"))
+        #expect(Runtimes.of(.opencode).acknowledgesMessages)
+        let plugin = OpencodeRuntime().pluginSource(HookCommand(mosaic: "/bin/mosaic", home: "/h", agent: "a1"))
         #expect(plugin.contains(#""chat.message": async (input, output)"#) && plugin.contains(".slice(0, 512)"))
         #expect(plugin.contains(#"join("\n")"#), "a JS escape, not a line break inside a string literal")
     }
 
     @Test("aider: the notification command is waiting for input and reads no payload; analytics lines for busy")
     func aider() throws {
-        #expect(RuntimeIntegrations.of(.aider).payloadSource == .none)
+        #expect(Runtimes.of(.aider).payloadSource == .none)
         #expect(try update(.aider, "notification", "whatever the terminal holds") == .waiting("aider:notification", for: .input))
         // Lines as aider 0.86.2 writes them (measured).
-        #expect(try AiderIntegration.update(forEventLine: #"{"event": "message_send_starting", "properties": {}, "user_id": "u", "time": 1795626630}"#)
+        #expect(try AiderRuntime.update(forEventLine: #"{"event": "message_send_starting", "properties": {}, "user_id": "u", "time": 1795626630}"#)
                 == .busy("aider:message_send_starting"))
-        #expect(try AiderIntegration.update(forEventLine: #"{"event": "message_send", "properties": {"main_model": "openai/REDACTED"}, "user_id": "u", "time": 1}"#) == nil)
+        #expect(try AiderRuntime.update(forEventLine: #"{"event": "message_send", "properties": {"main_model": "openai/REDACTED"}, "user_id": "u", "time": 1}"#) == nil)
     }
 
     @Test("aider's event log is followed from where it ended, line by line, partial lines held back")

@@ -24,7 +24,7 @@ struct RuntimeLivenessTests {
     func judge(_ procs: [(Int32, Int32, String, String)], _ kind: RuntimeKind, identity: UInt64? = nil) throws -> RuntimeLiveness {
         let root = try fakeProc(procs)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        return RuntimeLiveness.judge(ProcessTable(procRoot: root).sample(procs[0].0), adapter: .of(kind), identity: identity)
+        return RuntimeLiveness.judge(ProcessTable(procRoot: root).sample(procs[0].0), adapter: Runtimes.of(kind), identity: identity)
     }
 
     @Test("the runtime as the pane's process: running; stopped; gone; a reused pid is gone")
@@ -32,7 +32,7 @@ struct RuntimeLivenessTests {
         #expect(try judge([(10, 1, "aider", "S")], .aider).word == "running")
         #expect(try judge([(10, 1, "aider", "T")], .aider).word == "stopped")
         #expect(try judge([(10, 1, "aider", "Z")], .aider) == .gone)
-        #expect(RuntimeLiveness.judge(nil, adapter: .of(.aider)) == .gone)
+        #expect(RuntimeLiveness.judge(nil, adapter: Runtimes.of(.aider)) == .gone)
         #expect(try judge([(10, 1, "aider", "S")], .aider, identity: 99) == .gone, "started at 1010, not 99: another process")
         #expect(try judge([(10, 1, "aider", "S")], .aider, identity: 1010).isRunning)
     }

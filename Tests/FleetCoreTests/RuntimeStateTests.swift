@@ -70,8 +70,8 @@ struct RuntimeStateTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let files = AgentRuntimeFiles(runDirectory: dir, agent: "a1")
         let hook = HookCommand(mosaic: "/m", home: "/h", agent: "a1")
-        try files.write(OpencodeIntegration().launch(IntegrationContext(agent: AgentSpec(name: "a1", runtime: .opencode), files: files, hook: hook)).files)
-        try files.write(ClaudeIntegration().launch(IntegrationContext(agent: AgentSpec(name: "a1", runtime: .claude), files: files, hook: hook)).files)
+        try files.write(OpencodeRuntime().launch(IntegrationContext(agent: AgentSpec(name: "a1", runtime: .opencode), files: files, hook: hook)).files)
+        try files.write(ClaudeRuntime().launch(IntegrationContext(agent: AgentSpec(name: "a1", runtime: .claude), files: files, hook: hook)).files)
         try RuntimeStateStore(directory: dir).apply(.ok("x"), for: "a1")
         try FileIO.writeAtomically("x", to: dir + "/a10.state")
         files.removeAll()

@@ -102,7 +102,7 @@ struct SenderTests {
         options.readyTimeout = .milliseconds(200)
         options.echoTimeout = .milliseconds(200)
         let t = Tmux(socket: try TmuxSocket("s"), configFile: nil, runner: runner, timeout: .seconds(2))
-        return (Sender(tmux: t, store: HeartbeatStore(directory: dir), agent: "ana", adapter: .of(runtime), options: options), dir)
+        return (Sender(tmux: t, store: HeartbeatStore(directory: dir), agent: "ana", adapter: Runtimes.of(runtime), options: options), dir)
     }
 
     @Test("an operator's draft is refused: nothing typed, no Enter, verdict draft")

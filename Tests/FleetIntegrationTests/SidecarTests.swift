@@ -16,7 +16,7 @@ struct SidecarTests {
         defer { child.signal(SIGKILL); child.wait() }
         let pid = child.pid
         let heartbeats = HeartbeatStore(directory: run), states = RuntimeStateStore(directory: run)
-        let adapter = RuntimeAdapter(kind: .aider, binary: nil, expectedCommands: ["sleep"], resetCommand: nil)
+        let adapter = SleepRuntime()
         let sidecar = RuntimeSidecar(options: .init(agent: "s1", pid: pid, adapter: adapter, interval: .seconds(1),
                                                     heartbeats: heartbeats, states: states, poll: .milliseconds(10)))
         let exit = Box<RuntimeSidecar.Exit>()
@@ -54,7 +54,7 @@ struct SidecarTests {
         let home = try TestFleet.makeTempDirectory("sidecar")
         defer { try? FileManager.default.removeItem(atPath: home) }
         let store = HeartbeatStore(directory: home)
-        let sidecar = RuntimeSidecar(options: .init(agent: "s1", pid: Int32.max - 1, adapter: .of(.aider), interval: .seconds(1),
+        let sidecar = RuntimeSidecar(options: .init(agent: "s1", pid: Int32.max - 1, adapter: Runtimes.of(.aider), interval: .seconds(1),
                                                     heartbeats: store, states: RuntimeStateStore(directory: home)))
         #expect(sidecar.run() == .processGone)
         #expect(store.read("s1") == nil)
@@ -76,4 +76,15 @@ final class Box<T: Sendable>: @unchecked Sendable {
     private var stored: T?
     func set(_ value: T) { lock.withLock { stored = value } }
     var value: T? { lock.withLock { stored } }
+}
+
+/// A runtime that runs as `sleep`, so the sidecar can watch a plain child process.
+private struct SleepRuntime: Runtime {
+    var kind: RuntimeKind { .aider }
+    var binary: String? { nil }
+    var expectedCommands: Set<String>? { ["sleep"] }
+    var inputShapes: [InputShape] { [] }
+    var resetCommand: String? { nil }
+    func launch(_ context: IntegrationContext) -> LaunchAdditions { LaunchAdditions() }
+    func update(event: String, payload: HookPayload) -> StatusUpdate? { nil }
 }

@@ -171,7 +171,7 @@ public struct FleetSnapshot: Sendable, Equatable, Codable {
             let health = HeartbeatHealth.of(beat, now: now, interval: roster.heartbeatIntervalSeconds)
             let view = HeartbeatView(ts: beat.map { Timestamp.format($0.ts) }, pid: beat?.pid, status: beat?.reportedState,
                                      health: health, ageMs: beat.map { max(0, Int((now.timeIntervalSince($0.ts) * 1000).rounded())) })
-            let adapter = RuntimeAdapter.of(spec.runtime)
+            let adapter = Runtimes.of(spec.runtime)
             let runsAs = process?.comm ?? (session == .running ? pane?.currentCommand : nil)
             // The runtime may run under a wrapper (`sh -c`, a node launcher): judged on the tree.
             let liveness = process.map { RuntimeLiveness.judge($0, adapter: adapter) }

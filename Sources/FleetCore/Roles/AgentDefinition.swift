@@ -23,7 +23,7 @@ public enum AgentDefinition {
                             workdir: String?) throws -> AgentSpec {
         try AgentName.validate(name)
         guard let kind = runtime ?? role.runtime else { throw Problem.noRuntime(role: role.name) }
-        guard kind != .custom else { throw Problem.customNeedsCommand(role: role.name) }
+        guard !Runtimes.of(kind).needsCommand else { throw Problem.customNeedsCommand(role: role.name) }
         let roleModel = kind == role.runtime ? role.model : nil
         return AgentSpec(name: name, runtime: kind, workdir: workdir, role: role.name,
                          model: model ?? roleModel, effort: effort ?? role.effort)

@@ -44,43 +44,11 @@ public struct PersonaDelivery: Sendable, Equatable {
     /// What `kind` is given so that it reads the persona in `file` (and, where it can, is
     /// limited to `tools`). `persona` is the text itself, for runtimes that take it inline.
     public static func of(_ kind: RuntimeKind, file: String, persona: String, tools: [String]? = nil) -> PersonaDelivery {
-        let tools = tools ?? []
-        switch kind {
-        // Claude Code 2.1.332: `--append-system-prompt-file` keeps its own system prompt and adds
-        // ours; `--allowed-tools` takes the role's tool list (rules such as `Bash(git diff:*)`).
-        case .claude:
-            return .init(mechanism: .systemPromptFlag, arguments: ["--append-system-prompt-file", file],
-                         toolArguments: tools.isEmpty ? [] : ["--allowed-tools", tools.joined(separator: ",")])
-        // Codex 0.163: `developer_instructions` is a config key (a developer message before the
-        // conversation, AGENTS.md still read); `-c` parses the value as TOML, so it is quoted as
-        // a TOML basic string. Codex restricts tools by sandbox, not by name: nothing to add.
-        case .codex:
-            return .init(mechanism: .developerInstructions, arguments: ["-c", "developer_instructions=" + tomlString(persona)])
-        // pi 1.0.3 (pi4py fork): `--append-system-prompt` takes text or a file's path; `--tools`
-        // is an allowlist of tool names.
-        case .pi:
-            return .init(mechanism: .systemPromptFlag, arguments: ["--append-system-prompt", file],
-                         toolArguments: tools.isEmpty ? [] : ["--tools", tools.joined(separator: ",")])
-        // aider 0.86.2: `--read FILE` adds a read-only file to the chat's context (it cannot
-        // edit it). aider has no tool list.
-        case .aider:
-            return .init(mechanism: .readOnlyContext, arguments: ["--read", file])
-        // opencode (simulated here): `OPENCODE_CONFIG_CONTENT` is inline config merged last;
-        // its `instructions` array names files added to the system prompt. It does not touch
-        // the `OPENCODE_CONFIG_DIR` mosaic already sets for its plugin.
-        case .opencode:
-            let json = JSON.object([("instructions", .array([.string(file)]))]).rendered(pretty: false)
-            return .init(mechanism: .instructionsConfig, environment: [("OPENCODE_CONFIG_CONTENT", json)])
-        case .stub:
-            return .init(mechanism: .environmentFile, environment: [(personaFileVariable, file)])
-        // A custom command gets the file's path and decides for itself.
-        case .custom:
-            return .init(mechanism: .environmentFile, environment: [(personaFileVariable, file)])
-        }
+        Runtimes.of(kind).persona(file: file, text: persona, tools: tools ?? [])
     }
 
     /// A TOML basic string (double-quoted, escaped), as codex's `-c key=value` parses it.
-    static func tomlString(_ text: String) -> String {
+    public static func tomlString(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -194,8 +194,8 @@ private struct Validator {
             throw fail(runtimeEntry.value, "agent \"\(name)\" has unknown runtime \"\(runtimeName)\"; use one of \(RuntimeKind.allNames)")
         }
         let command = try optionalString(fields["command"], "command")
-        if runtime == .custom, command?.isEmpty ?? true {
-            throw fail(node, "agent \"\(name)\" has runtime custom but no `command`; add `command: \"<program> <args>\"`")
+        if Runtimes.of(runtime).needsCommand, command?.isEmpty ?? true {
+            throw fail(node, "agent \"\(name)\" has runtime \(runtime.rawValue) but no `command`; add `command: \"<program> <args>\"`")
         }
         var env: [String: String] = [:]
         if let envEntry = fields["env"] {

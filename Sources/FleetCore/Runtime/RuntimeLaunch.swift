@@ -104,21 +104,20 @@ public struct RuntimeLaunch: Sendable {
     public func command(for agent: AgentSpec) throws -> PaneCommand {
         let path = agent.env["PATH"] ?? panePath
         var prefix = "PATH=\(ShellQuote.quote(path)); export PATH; "
-        let integration = RuntimeIntegrations.of(agent.runtime)
-        if integration.usesSidecar { prefix += sidecarLine(for: agent) + "; " }
+        let runtime = Runtimes.of(agent.runtime)
+        if runtime.usesSidecar { prefix += sidecarLine(for: agent) + "; " }
         prefix += "exec "
         if let command = agent.command, !command.isEmpty {
             return .shell(prefix + command)
         }
-        let adapter = RuntimeAdapter.of(agent.runtime)
-        guard let binary = adapter.binary else {
+        guard let binary = runtime.binary else {
             return .shell(prefix + ShellQuote.join([context.mosaicExecutable, "agent", "stub"]))
         }
         let dirs = runtimeSearchDirectories
         guard let resolved = context.host.findExecutable(binary, path: dirs.joined(separator: ":")) else {
             throw LaunchError.runtimeNotFound(agent: agent.name, binary: binary, searched: dirs)
         }
-        return .shell(prefix + ShellQuote.join([resolved] + integration.launch(integrationContext(for: agent)).arguments))
+        return .shell(prefix + ShellQuote.join([resolved] + runtime.launch(integrationContext(for: agent)).arguments))
     }
 
     /// `(mosaic internal sidecar … --pid $$ …&)`: `$$` is the pane's shell, which the `exec` that
@@ -139,7 +138,7 @@ public struct RuntimeLaunch: Sendable {
 
     /// Files the runtime's integration needs written before the agent starts.
     public func files(for agent: AgentSpec) -> [AgentFile] {
-        RuntimeIntegrations.of(agent.runtime).launch(integrationContext(for: agent)).files
+        Runtimes.of(agent.runtime).launch(integrationContext(for: agent)).files
     }
 
     /// The environment set on the session itself (never inherited by luck from the server).
@@ -156,7 +155,7 @@ public struct RuntimeLaunch: Sendable {
         ]
         // The integration's own settings (aider's AIDER_*, opencode's config directory); the
         // roster's env comes last and wins.
-        env += RuntimeIntegrations.of(agent.runtime).launch(integrationContext(for: agent)).environment
+        env += Runtimes.of(agent.runtime).launch(integrationContext(for: agent)).environment
         env += agent.env.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         return env
     }

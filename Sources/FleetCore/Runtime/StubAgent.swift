@@ -29,13 +29,6 @@ public final class StubAgent {
         self.output = output
     }
 
-    /// The message id `agent send` puts in front of a message, if the line carries one.
-    public static func messageId(in text: String) -> String? {
-        guard let range = text.range(of: "[mosaic msg=") else { return nil }
-        let id = text[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" }
-        return id.isEmpty ? nil : String(id)
-    }
-
     static let pasteStart = "\u{1B}[200~", pasteEnd = "\u{1B}[201~"
 
     /// Reads lines until EOF. Text inside a bracketed paste is one message, however many lines.
@@ -80,8 +73,8 @@ public final class StubAgent {
         }
         let trimmed = message.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { return }
-        let id = Self.messageId(in: trimmed)
-        if trimmed == "/reset" || trimmed.hasSuffix("] /reset") {
+        let id = MessageFrame.id(in: trimmed)
+        if MessageFrame.body(of: trimmed) == "/reset" {
             received = 0
             if let id { responder.acknowledge(id) }
             write("conversation reset\n")

@@ -116,11 +116,9 @@ public struct InputShape: Sendable {
     /// The longest line a line-discipline reader can take: N_TTY_BUF_SIZE (4096) less the newline.
     public static let canonicalLineLimit = 4095
 
-    // MARK: known shapes
-
-    public static let stub = InputShape(
-        name: "stub", prompt: "stub> ?", editor: .lineDiscipline, bracketedPaste: true, clearKeys: ["C-u"],
-        commands: ["mosaic"])
+    // MARK: generic shapes
+    // What a custom command may run. Each runtime's own shape (InputShape.claude, .codex, …) is
+    // defined in that runtime's file under Runtime/Adapters.
 
     /// ipython 8 (prompt_toolkit): `In [3]: `, continuation `   ...: `. C-c drops the whole buffer.
     /// tmux may name its pane command `python` (an interpreter running the ipython script).
@@ -137,70 +135,6 @@ public struct InputShape: Sendable {
     public static let pythonREPL = InputShape(
         name: "python-repl", prompt: "(?:>>>|\\.\\.\\.)(?: |$)", editor: .readline, bracketedPaste: true,
         clearKeys: ["C-e", "C-u"], commands: ["python"])
-
-    /// aider 0.86 (prompt_toolkit, emacs keys): `> ` at the start of the row, captured here from the
-    /// real program; tmux names its pane command `python3`. C-c would be aider's interrupt (twice
-    /// quits it), so a line is cleared with C-e C-u.
-    public static let aider = InputShape(
-        name: "aider", prompt: "> ?", editor: .promptToolkit, bracketedPaste: true, clearKeys: ["C-e", "C-u"],
-        commands: ["aider", "python", "python3"])
-
-    /// Claude Code 2.1 (captured here from the real program, 2.1.332): a composer between two
-    /// horizontal rules on the alternate screen, `❯` and a no-break space (U+00A0) at column 0, later rows (a second line, a
-    /// wrapped one) indented by two spaces; the terminal cursor sits where the text ends. The
-    /// prompt stays while it works: a message typed then waits for the turn's end. A paste of
-    /// many lines or characters shows as `[Pasted text #N +K lines]` until submitted. Measured
-    /// keys: C-u kills one row only, Escape Escape empties the whole composer (on an empty one it
-    /// would open the rewind menu, but clear keys are only pressed on a draft).
-    public static let claude = InputShape(
-        name: "claude", prompt: "❯[\\u00A0 ]?", continuation: "  ", editor: .composer, bracketedPaste: true,
-        clearKeys: ["Escape", "Escape"], commands: ["claude", "node"],
-        pastePlaceholder: "\\[Pasted text #[0-9]+(?: \\+[0-9]+ lines)?\\]")
-
-    /// Codex CLI 0.163 (its own Rust TUI, on the alternate screen), captured here from the real
-    /// program: the composer row starts with a bold `›` and a space; an empty composer shows a
-    /// dim placeholder ("Ask Codex to do anything", ghost text); wrapped and continued rows of a
-    /// draft are indented two spaces; the composer stays on screen, empty or with a draft, while
-    /// a turn runs. Enter submits (while a turn runs it queues the message for that turn); a
-    /// bracketed paste keeps its newlines. C-u kills back to the start of the line, and at a
-    /// line's start the newline before it; C-k forward likewise: enough of both empty a draft
-    /// wherever the cursor is, and do nothing to an empty composer. Not C-c: it does empty the
-    /// composer, but on an empty one it interrupts a running turn (or offers to quit), so a
-    /// draft submitted just before the key would cost the agent its turn.
-    /// Codex takes fast unbracketed typing (`send-keys -l`) for a paste: an Enter 0-10 ms after the
-    /// keys became a newline in the draft, 30 ms and later submitted (measured). `agent send`
-    /// presses Enter only once the text shows, which was late enough in the tests; the pause
-    /// covers the 120 ms window that codex's paste-burst code has used. A bracketed paste of
-    /// more than 1000 characters shows as `[Pasted Content N chars]` (N counted in characters), not
-    /// as its text; Enter sends the text. While codex starts (its header says "loading", its
-    /// footer has no model line yet) the composer already shows, and Enter keeps the message in it
-    /// ("Waiting for startup") until codex has started: `send --verify` may then find it sitting.
-    /// tmux names its pane command `codex` (the native binary); `node` is npm's launcher.
-    public static let codex = InputShape(
-        name: "codex", prompt: "› ?", continuation: "  ", editor: .composer, bracketedPaste: true,
-        clearKeys: Array(repeating: "C-k", count: codexClearPresses) + Array(repeating: "C-u", count: codexClearPresses),
-        commands: ["codex", "node"], submitPause: .milliseconds(150), pastePlaceholder: "\\[Pasted Content ([0-9]+) chars\\]")
-
-    /// Each press of C-k or C-u removes one line's text or one newline: this many of each empty a
-    /// draft of up to 16 lines.
-    static let codexClearPresses = 32
-
-    /// pi 1.0.3, measured on the pi4py wheel's build, which is `@jamwil/pi-coding-agent`, a
-    /// third-party "slow fork" of `@earendil-works/pi-coding-agent` (the official build could not
-    /// be installed here). Fullscreen (alternate screen) by default. The editor has no prompt
-    /// glyph: it is the rows between two full-width `─` rules (dim, or coloured by the thinking
-    /// level), text from column 0 on every row, a wrapped or second line included; no placeholder.
-    /// The top rule carries a label when there is one: `── ⠴ Working ───` while it works (the
-    /// editor stays, and takes text), `─── ↑ N more ───` (and `↓` below) when the text is taller
-    /// than the box. pi draws its own cursor, a reverse-video cell (a space at the text's end), and
-    /// keeps the hidden terminal cursor on it, so tmux's cursor_x/cursor_y are exact. A paste of
-    /// more than 10 lines or 1000 characters shows as `[paste #N +K lines]` / `[paste #N K chars]`.
-    /// Keys: C-c empties the whole editor (C-u only one logical line), but a second C-c within
-    /// 500 ms quits pi: the Sender presses clear keys once, only on a draft, then waits.
-    public static let pi = InputShape(
-        name: "pi", prompt: "", editor: .composer, bracketedPaste: true, clearKeys: ["C-c"], commands: ["pi", "node"],
-        pastePlaceholder: "\\[paste #[0-9]+(?: (?:\\+[0-9]+ lines|[0-9]+ chars))?\\]",
-        boxRule: "─+(?: [^─]+ ─+)?")
 
     /// A line-reading program with a short prompt ending in `>`, `:`, `?`, `»`, `❯` or `›`
     /// (Python's `input("> ")`, a `read -p`): the kernel edits the line; no bracketed paste.

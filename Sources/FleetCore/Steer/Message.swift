@@ -36,7 +36,44 @@ public enum MessageError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// One message as `agent send` delivers it: `[mosaic msg=<id> from=<label>] <text>`.
+/// The frame `agent send` puts in front of a message so the runtime can acknowledge that exact
+/// message: `[mosaic msg=<id> from=<label>] `. This is the format's one definition: `Message`
+/// writes it; the hooks, the stub and the sender read it here; the plugins that look for it are
+/// given `opening` when mosaic writes them (see `PluginSource`).
+public enum MessageFrame {
+    /// What every frame starts with: a text holding it carries a message id.
+    public static let opening = "[mosaic msg="
+
+    /// The frame of message `id` from `label`, with the space that separates it from the text.
+    public static func render(id: String, label: String) -> String { "\(opening)\(id) from=\(label)] " }
+
+    /// The start of message `id`'s frame, which the frame of no other id starts with.
+    public static func start(of id: String) -> String { "\(opening)\(id) " }
+
+    /// A character a message id may hold: ASCII letters and digits, and `-`.
+    public static func isIdCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        (scalar.isASCII && CharacterSet.alphanumerics.contains(scalar)) || scalar == "-"
+    }
+
+    /// The message id of the first frame in `text`, if it holds one.
+    public static func id(in text: String) -> String? {
+        guard let range = text.range(of: opening) else { return nil }
+        let id = String(String.UnicodeScalarView(text[range.upperBound...].unicodeScalars.prefix(while: isIdCharacter)))
+        return id.isEmpty ? nil : id
+    }
+
+    /// `text` without a whole frame at its start (what the sender framed), else `text` itself.
+    public static func body(of text: String) -> String {
+        guard text.hasPrefix(opening), let end = text.range(of: "] ") else { return text }
+        let frame = text[..<end.lowerBound].dropFirst(opening.count)
+        let parts = frame.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].unicodeScalars.allSatisfy(isIdCharacter), parts[1].hasPrefix("from=")
+        else { return text }
+        return String(text[end.upperBound...])
+    }
+}
+
+/// One message as `agent send` delivers it: the frame (`MessageFrame`), then the text.
 public struct Message: Sendable, Equatable {
     public var id: String
     public var label: String
@@ -68,7 +105,7 @@ public struct Message: Sendable, Equatable {
     }
 
     /// What lands in the input line.
-    public var wireText: String { framed ? "[mosaic msg=\(id) from=\(label)] " + text : text }
+    public var wireText: String { framed ? MessageFrame.render(id: id, label: label) + text : text }
 
     public var lineCount: Int { wireText.split(separator: "\n", omittingEmptySubsequences: false).count }
 
@@ -94,7 +131,7 @@ public struct Message: Sendable, Equatable {
     }
 
     public static func isValidId(_ id: String) -> Bool {
-        !id.isEmpty && id.utf8.count <= 64 && id.unicodeScalars.allSatisfy { ($0.isASCII && CharacterSet.alphanumerics.contains($0)) || $0 == "-" }
+        !id.isEmpty && id.utf8.count <= 64 && id.unicodeScalars.allSatisfy(MessageFrame.isIdCharacter)
     }
 
     public static func isValidLabel(_ label: String) -> Bool {

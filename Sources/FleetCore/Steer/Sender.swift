@@ -230,7 +230,7 @@ public struct Sender: Sendable {
     /// whatever the heartbeat says.
     static func restoredPrompt(_ draft: String, ack: String?) -> Bool {
         guard let ack else { return false }
-        return draft.contains("[mosaic msg=\(ack) ")
+        return draft.contains(MessageFrame.start(of: ack))
     }
 
     /// Whether the typed message (or other text) still sits in the input line.

@@ -67,7 +67,7 @@ struct AgentHeartbeat: AsyncParsableCommand {
             throw ValidationError("--ack takes a message id of letters, digits and '-'")
         }
         if let runtime = ProcessInfo.processInfo.environment["MOSAIC_RUNTIME"].flatMap(RuntimeKind.init(rawValue:)),
-           RuntimeIntegrations.of(runtime).usesSidecar {
+           Runtimes.of(runtime).usesSidecar {
             throw ValidationError("this pane runs a \(runtime.rawValue) agent (MOSAIC_RUNTIME), whose heartbeat only its sidecar writes, "
                 + "while \(runtime.rawValue) runs; report its state with `mosaic agent hook` instead")
         }

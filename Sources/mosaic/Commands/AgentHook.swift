@@ -36,7 +36,7 @@ struct AgentHook: AsyncParsableCommand {
             }
             let kind = RuntimeKind(rawValue: runtime)!
             let home = FleetContext.resolveHome(option: global.home, environment: env)
-            let call = HookCall(runtime: kind, event: event, payload: readPayload(RuntimeIntegrations.of(kind).payloadSource))
+            let call = HookCall(runtime: kind, event: event, payload: readPayload(Runtimes.of(kind).payloadSource))
             try call.record(for: name, in: RuntimeStateStore(directory: FleetPaths(home: home).runDirectory))
         }
     }

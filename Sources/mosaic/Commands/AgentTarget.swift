@@ -11,7 +11,7 @@ struct AgentTarget {
     let tmux: Tmux
 
     var name: String { spec.name }
-    var adapter: RuntimeAdapter { RuntimeAdapter.of(spec.runtime) }
+    var adapter: RuntimeAdapter { Runtimes.of(spec.runtime) }
 
     /// Loads the roster, checks the name and that the agent's session exists.
     static func resolve(_ name: String, global: GlobalOptions, timeout: Duration = .seconds(5)) async throws -> AgentTarget {

@@ -31,9 +31,9 @@ extension Internal {
             let files = AgentRuntimeFiles(runDirectory: context.paths.runDirectory, agent: agent)
             let log = SidecarLog(path: files.sidecarLog, host: context.host)
             let options = RuntimeSidecar.Options(
-                agent: agent, pid: pid, adapter: RuntimeAdapter.of(kind), interval: .seconds(interval),
+                agent: agent, pid: pid, adapter: Runtimes.of(kind), interval: .seconds(interval),
                 heartbeats: context.heartbeats, states: context.runtimeStates, host: context.host)
-            let sources = RuntimeIntegrations.of(kind).eventSources(files: files, environment: context.environment)
+            let sources = Runtimes.of(kind).eventSources(files: files, environment: context.environment)
             // Recorded so `fleet down` can stop this sidecar even if the runtime outlives its pane.
             if let me = context.processTable.sample(getpid()), let start = me.startTime {
                 do {

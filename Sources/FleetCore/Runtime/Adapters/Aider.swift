@@ -15,8 +15,21 @@ import Foundation
 /// aider has no approval prompts mosaic can tell from other questions, so it never reports
 /// waiting for approval. The event names are aider's own (aider/coders/base_coder.py), not a
 /// documented interface: a newer aider may rename them, and then busy is not reported.
-public struct AiderIntegration: RuntimeIntegration {
+public struct AiderRuntime: Runtime {
+    // aider 0.86.2: `--read FILE` adds a read-only file to the chat's context (it cannot edit it).
+    // aider has no tool list.
+    public func persona(file: String, text: String, tools: [String]) -> PersonaDelivery {
+        .init(mechanism: .readOnlyContext, arguments: ["--read", file])
+    }
+
     public var kind: RuntimeKind { .aider }
+    public var binary: String? { "aider" }
+    public var expectedCommands: Set<String>? { ["aider", "python", "python3"] }
+    public var inputShapes: [InputShape] { [.aider] }
+    public var resetCommand: String? { "/clear" }
+    // Not animatesWhileBusy: it shows nothing while it waits for the model.
+
+    public func runFiles(_ files: AgentRuntimeFiles) -> [String] { [files.aiderEvents] }
     public var payloadSource: HookPayloadSource { .none }
 
     public func launch(_ context: IntegrationContext) -> LaunchAdditions {
@@ -63,11 +76,25 @@ public final class AiderEventLog: RuntimeEventSource {
         var result = EventPoll(problems: problem.map { [$0] } ?? [])
         for line in lines {
             do {
-                if let update = try AiderIntegration.update(forEventLine: line) { result.updates.append(update) }
+                if let update = try AiderRuntime.update(forEventLine: line) { result.updates.append(update) }
             } catch {
                 result.problems.append("\(path): skipped a line: \(error)")
             }
         }
         return result
     }
+}
+
+extension AgentRuntimeFiles {
+    /// aider's local analytics log (`AIDER_ANALYTICS_LOG`), which the sidecar follows.
+    public var aiderEvents: String { path("aider-events.jsonl") }
+}
+
+extension InputShape {
+    /// aider 0.86 (prompt_toolkit, emacs keys): `> ` at the start of the row, captured here from the
+    /// real program; tmux names its pane command `python3`. C-c would be aider's interrupt (twice
+    /// quits it), so a line is cleared with C-e C-u.
+    public static let aider = InputShape(
+        name: "aider", prompt: "> ?", editor: .promptToolkit, bracketedPaste: true, clearKeys: ["C-e", "C-u"],
+        commands: ["aider", "python", "python3"])
 }

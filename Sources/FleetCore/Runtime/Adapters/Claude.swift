@@ -25,8 +25,28 @@ import Foundation
 /// also carry `prompt_id`, `permission_mode` and, on Stop, `effort` and `last_assistant_message`
 /// (Tests/FleetCoreTests/Fixtures/hooks). It runs as `claude` (comm and pane command) on the
 /// alternate screen; the composer it draws is `InputShape.claude`.
-public struct ClaudeIntegration: RuntimeIntegration {
+public struct ClaudeRuntime: Runtime {
+    // Claude Code 2.1.332: `--append-system-prompt-file` keeps its own system prompt and adds
+    // ours; `--allowed-tools` takes the role's tool list (rules such as `Bash(git diff:*)`).
+    public func persona(file: String, text: String, tools: [String]) -> PersonaDelivery {
+        .init(mechanism: .systemPromptFlag, arguments: ["--append-system-prompt-file", file],
+              toolArguments: tools.isEmpty ? [] : ["--allowed-tools", tools.joined(separator: ",")])
+    }
+
     public var kind: RuntimeKind { .claude }
+    /// The binary is a single executable (comm `claude`); an npm install runs as `node`.
+    public var binary: String? { "claude" }
+    public var expectedCommands: Set<String>? { ["claude", "node"] }
+    public var inputShapes: [InputShape] { [.claude] }
+    public var resetCommand: String? { "/clear" }
+    /// Its UserPromptSubmit hook sees the framed prompt.
+    public var acknowledgesMessages: Bool { true }
+    /// Since 2.1 (measured: alternate_on 1).
+    public var usesAlternateScreen: Bool { true }
+    /// Measured: window activity never older than a second over an 8 s turn.
+    public var animatesWhileBusy: Bool { true }
+
+    public func runFiles(_ files: AgentRuntimeFiles) -> [String] { [files.claudeSettings, files.claudeTranscript] }
 
     /// The hook events mosaic registers. `PreToolUse` is left out on purpose: it runs before
     /// every tool call and adds nothing `UserPromptSubmit` has not said already.
@@ -62,7 +82,7 @@ public struct ClaudeIntegration: RuntimeIntegration {
         // The prompt as submitted: a `[mosaic msg=<id> …]` frame in it is acknowledged, which
         // gives `agent send --verify` a definitive `accepted`.
         case "UserPromptSubmit":
-            return StatusUpdate(status: .busy, ack: StubAgent.messageId(in: payload.string("prompt") ?? ""), event: tag)
+            return StatusUpdate(status: .busy, ack: MessageFrame.id(in: payload.string("prompt") ?? ""), event: tag)
         case "PostToolUse", "PreToolUse": return .busy(tag)
         case "Stop": return .waiting(tag, for: .input)
         case "PermissionRequest": return .waiting(tag, for: .approval)
@@ -144,7 +164,7 @@ public final class ClaudeTranscriptWatch: RuntimeEventSource {
         var result = EventPoll(problems: problem.map { [$0] } ?? [])
         for line in lines {
             do {
-                guard let (update, at) = try ClaudeIntegration.update(forTranscriptLine: line) else { continue }
+                guard let (update, at) = try ClaudeRuntime.update(forTranscriptLine: line) else { continue }
                 if let at, let last = states.read(agent)?.ts, last > at { continue }
                 result.updates.append(update)
             } catch {
@@ -153,4 +173,25 @@ public final class ClaudeTranscriptWatch: RuntimeEventSource {
         }
         return result
     }
+}
+
+extension AgentRuntimeFiles {
+    /// Per-agent Claude Code settings (hooks), passed with `claude --settings`.
+    public var claudeSettings: String { path("claude-settings.json") }
+    /// The path of Claude Code's transcript of the current session, as its hooks last saw it.
+    public var claudeTranscript: String { path("claude-transcript") }
+}
+
+extension InputShape {
+    /// Claude Code 2.1 (captured here from the real program, 2.1.332): a composer between two
+    /// horizontal rules on the alternate screen, `❯` and a no-break space (U+00A0) at column 0, later rows (a second line, a
+    /// wrapped one) indented by two spaces; the terminal cursor sits where the text ends. The
+    /// prompt stays while it works: a message typed then waits for the turn's end. A paste of
+    /// many lines or characters shows as `[Pasted text #N +K lines]` until submitted. Measured
+    /// keys: C-u kills one row only, Escape Escape empties the whole composer (on an empty one it
+    /// would open the rewind menu, but clear keys are only pressed on a draft).
+    public static let claude = InputShape(
+        name: "claude", prompt: "❯[\\u00A0 ]?", continuation: "  ", editor: .composer, bracketedPaste: true,
+        clearKeys: ["Escape", "Escape"], commands: ["claude", "node"],
+        pastePlaceholder: "\\[Pasted text #[0-9]+(?: \\+[0-9]+ lines)?\\]")
 }

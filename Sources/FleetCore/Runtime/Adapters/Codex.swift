@@ -28,8 +28,24 @@ import Foundation
 ///   with a spinner while a turn runs → busy; its end → waiting for input. Notify has no
 ///   start-of-turn event, and codex's lifecycle hooks run only once trusted (or with
 ///   `--dangerously-bypass-hook-trust`), so mosaic does not rely on them.
-public struct CodexIntegration: RuntimeIntegration {
+public struct CodexRuntime: Runtime {
+    // Codex 0.163: `developer_instructions` is a config key (a developer message before the
+    // conversation, AGENTS.md still read); `-c` parses the value as TOML. Codex restricts tools by
+    // sandbox, not by name: nothing to add.
+    public func persona(file: String, text: String, tools: [String]) -> PersonaDelivery {
+        .init(mechanism: .developerInstructions, arguments: ["-c", "developer_instructions=" + PersonaDelivery.tomlString(text)])
+    }
+
     public var kind: RuntimeKind { .codex }
+    public var binary: String? { "codex" }
+    /// The native binary's comm and pane command are `codex`, npm's launcher is `node`.
+    public var expectedCommands: Set<String>? { ["codex", "node"] }
+    public var inputShapes: [InputShape] { [.codex] }
+    public var resetCommand: String? { "/new" }
+    /// Measured, 0.163.
+    public var usesAlternateScreen: Bool { true }
+    /// Its spinner turns while it works (measured).
+    public var animatesWhileBusy: Bool { true }
     public var payloadSource: HookPayloadSource { .lastArgument }
 
     public func launch(_ context: IntegrationContext) -> LaunchAdditions {
@@ -156,4 +172,34 @@ public final class CodexTitleWatch: RuntimeEventSource {
             return EventPoll(updates: [.waiting("codex:title-idle", for: .input)])
         }
     }
+}
+
+extension InputShape {
+    /// Codex CLI 0.163 (its own Rust TUI, on the alternate screen), captured here from the real
+    /// program: the composer row starts with a bold `›` and a space; an empty composer shows a
+    /// dim placeholder ("Ask Codex to do anything", ghost text); wrapped and continued rows of a
+    /// draft are indented two spaces; the composer stays on screen, empty or with a draft, while
+    /// a turn runs. Enter submits (while a turn runs it queues the message for that turn); a
+    /// bracketed paste keeps its newlines. C-u kills back to the start of the line, and at a
+    /// line's start the newline before it; C-k forward likewise: enough of both empty a draft
+    /// wherever the cursor is, and do nothing to an empty composer. Not C-c: it does empty the
+    /// composer, but on an empty one it interrupts a running turn (or offers to quit), so a
+    /// draft submitted just before the key would cost the agent its turn.
+    /// Codex takes fast unbracketed typing (`send-keys -l`) for a paste: an Enter 0-10 ms after the
+    /// keys became a newline in the draft, 30 ms and later submitted (measured). `agent send`
+    /// presses Enter only once the text shows, which was late enough in the tests; the pause
+    /// covers the 120 ms window that codex's paste-burst code has used. A bracketed paste of
+    /// more than 1000 characters shows as `[Pasted Content N chars]` (N counted in characters), not
+    /// as its text; Enter sends the text. While codex starts (its header says "loading", its
+    /// footer has no model line yet) the composer already shows, and Enter keeps the message in it
+    /// ("Waiting for startup") until codex has started: `send --verify` may then find it sitting.
+    /// tmux names its pane command `codex` (the native binary); `node` is npm's launcher.
+    public static let codex = InputShape(
+        name: "codex", prompt: "› ?", continuation: "  ", editor: .composer, bracketedPaste: true,
+        clearKeys: Array(repeating: "C-k", count: codexClearPresses) + Array(repeating: "C-u", count: codexClearPresses),
+        commands: ["codex", "node"], submitPause: .milliseconds(150), pastePlaceholder: "\\[Pasted Content ([0-9]+) chars\\]")
+
+    /// Each press of C-k or C-u removes one line's text or one newline: this many of each empty a
+    /// draft of up to 16 lines.
+    static let codexClearPresses = 32
 }

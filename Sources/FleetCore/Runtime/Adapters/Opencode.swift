@@ -21,8 +21,26 @@ import Foundation
 /// `[mosaic msg=<id> …]` frame in it acknowledges the message, as Claude Code's
 /// UserPromptSubmit does. Read from opencode's plugin types, not run: no build of opencode could
 /// be installed here (see README).
-public struct OpencodeIntegration: RuntimeIntegration {
+public struct OpencodeRuntime: Runtime {
+    // opencode (simulated here): `OPENCODE_CONFIG_CONTENT` is inline config merged last; its
+    // `instructions` array names files added to the system prompt. It leaves the
+    // `OPENCODE_CONFIG_DIR` mosaic sets for its plugin alone.
+    public func persona(file: String, text: String, tools: [String]) -> PersonaDelivery {
+        let json = JSON.object([("instructions", .array([.string(file)]))]).rendered(pretty: false)
+        return .init(mechanism: .instructionsConfig, environment: [("OPENCODE_CONFIG_CONTENT", json)])
+    }
+
     public var kind: RuntimeKind { .opencode }
+    public var binary: String? { "opencode" }
+    public var expectedCommands: Set<String>? { ["opencode", "node", "bun"] }
+    /// Its input box was never captured from the real program here (no build of it could be
+    /// installed): no guessing.
+    public var inputShapes: [InputShape] { [] }
+    public var resetCommand: String? { "/new" }
+    /// Its plugin's `chat.message` hook sees the framed prompt.
+    public var acknowledgesMessages: Bool { true }
+
+    public func runFiles(_ files: AgentRuntimeFiles) -> [String] { [files.opencodePlugin] }
 
     public static let forwardedEvents = ["session.status", "session.idle", "permission.updated", "permission.asked", "permission.replied"]
 
@@ -38,55 +56,14 @@ public struct OpencodeIntegration: RuntimeIntegration {
                                files: [AgentFile(path: context.files.opencodePlugin, contents: pluginSource(context.hook))])
     }
 
+    /// The plugin (Runtime/Plugins/opencode-status.js); it passes on only a prompt that holds a
+    /// message frame.
     public func pluginSource(_ hook: HookCommand) -> String {
-        let base = JSON.array(hook.argv(.opencode, "EVENT").dropLast().map(JSON.string)).rendered(pretty: false)
-        let events = JSON.array(Self.forwardedEvents.map(JSON.string)).rendered(pretty: false)
-        return """
-        // Written by mosaic for agent \(hook.agent); removed by `mosaic fleet down`. Do not edit.
-        // Forwards opencode's session and permission events to `mosaic agent hook`.
-        import { spawn } from "node:child_process";
-
-        const hook = \(base);
-        const forwarded = new Set(\(events));
-
-        function report(event) {
-          try {
-            const status = event.properties && event.properties.status;
-            const payload = { type: event.type, properties: status && status.type ? { status: { type: status.type } } : {} };
-            const child = spawn(hook[0], [...hook.slice(1), event.type], { stdio: ["pipe", "ignore", "ignore"] });
-            child.on("error", () => {});
-            child.stdin.on("error", () => {});
-            child.stdin.end(JSON.stringify(payload));
-          } catch (error) {
-            // A status report must never break the agent.
-          }
-        }
-
-        function acknowledge(parts) {
-          try {
-            const text = (Array.isArray(parts) ? parts : [])
-              .filter((part) => part && part.type === "text" && typeof part.text === "string")
-              .map((part) => part.text).join("\\n").slice(0, \(Self.messageTextLimit));
-            if (!text.includes("[mosaic msg=")) return;
-            const child = spawn(hook[0], [...hook.slice(1), "chat.message"], { stdio: ["pipe", "ignore", "ignore"] });
-            child.on("error", () => {});
-            child.stdin.on("error", () => {});
-            child.stdin.end(JSON.stringify({ type: "chat.message", text }));
-          } catch (error) {
-            // An acknowledgement must never break the agent.
-          }
-        }
-
-        export const MosaicStatus = async () => ({
-          event: async ({ event }) => {
-            if (event && forwarded.has(event.type)) report(event);
-          },
-          "chat.message": async (input, output) => {
-            acknowledge(output && output.parts);
-          },
-        });
-
-        """
+        PluginSource.opencodeStatus.rendered(PluginSource.hookValues(hook, .opencode).merging([
+            "FORWARDED_EVENTS": JSON.array(Self.forwardedEvents.map(JSON.string)).rendered(pretty: false),
+            "TEXT_LIMIT": String(Self.messageTextLimit),
+            "FRAME_OPENING": JSON.string(MessageFrame.opening).rendered(pretty: false),
+        ]) { $1 })
     }
 
     public func update(event: String, payload: HookPayload) -> StatusUpdate? {
@@ -103,9 +80,15 @@ public struct OpencodeIntegration: RuntimeIntegration {
         case "permission.updated", "permission.asked": return .waiting(tag, for: .approval)
         case "permission.replied": return .busy(tag)
         case "chat.message":
-            guard let id = StubAgent.messageId(in: payload.string("text") ?? "") else { return nil }
+            guard let id = MessageFrame.id(in: payload.string("text") ?? "") else { return nil }
             return StatusUpdate(status: nil, ack: id, event: tag)
         default: return nil
         }
     }
+}
+
+extension AgentRuntimeFiles {
+    /// The opencode config directory (`OPENCODE_CONFIG_DIR`) holding mosaic's status plugin.
+    public var opencodeConfigDirectory: String { path("opencode") }
+    public var opencodePlugin: String { "\(opencodeConfigDirectory)/plugins/mosaic-status.js" }
 }

@@ -25,8 +25,28 @@ import Foundation
 /// high|xhigh|max` are taken; `/new` starts a new session. Its process names itself `pi`
 /// (process.title). A custom OpenAI-compatible server is a provider in `<agent dir>/models.json`
 /// (`~/.pi/agent`, or `PI_CODING_AGENT_DIR`), `"api": "openai-completions"`.
-public struct PiIntegration: RuntimeIntegration {
+public struct PiRuntime: Runtime {
+    // pi 1.0.3 (pi4py fork): `--append-system-prompt` takes text or a file's path; `--tools` is an
+    // allowlist of tool names.
+    public func persona(file: String, text: String, tools: [String]) -> PersonaDelivery {
+        .init(mechanism: .systemPromptFlag, arguments: ["--append-system-prompt", file],
+              toolArguments: tools.isEmpty ? [] : ["--tools", tools.joined(separator: ",")])
+    }
+
     public var kind: RuntimeKind { .pi }
+    public var binary: String? { "pi" }
+    /// pi sets process.title to "pi" (measured: comm and pane_current_command `pi`, the
+    /// executable node); `node` while it starts.
+    public var expectedCommands: Set<String>? { ["pi", "node"] }
+    public var inputShapes: [InputShape] { [.pi] }
+    public var resetCommand: String? { "/new" }
+    /// Its extension's `input` event sees the framed text.
+    public var acknowledgesMessages: Bool { true }
+    /// Since 1.0 it runs fullscreen (measured: alternate_on 1).
+    public var usesAlternateScreen: Bool { true }
+    public var animatesWhileBusy: Bool { true }
+
+    public func runFiles(_ files: AgentRuntimeFiles) -> [String] { [files.piExtension] }
 
     public func launch(_ context: IntegrationContext) -> LaunchAdditions {
         var arguments = ["--extension", context.files.piExtension]
@@ -40,41 +60,11 @@ public struct PiIntegration: RuntimeIntegration {
     /// large paste need not travel through a hook's stdin.
     public static let inputTextLimit = 512
 
-    /// The extension. It imports nothing from pi, so it works whatever pi's package is called;
-    /// the hook runs detached from pi's terminal and its failure never disturbs pi. Its handlers
-    /// return nothing, so pi's `input` goes on unchanged.
+    /// The extension (Runtime/Plugins/pi-extension.ts). It imports nothing from pi, so it works
+    /// whatever pi's package is called; the hook runs detached from pi's terminal and its failure
+    /// never disturbs pi. Its handlers return nothing, so pi's `input` goes on unchanged.
     public func extensionSource(_ hook: HookCommand) -> String {
-        let base = JSON.array(hook.argv(.pi, "EVENT").dropLast().map(JSON.string)).rendered(pretty: false)
-        return """
-        // Written by mosaic for agent \(hook.agent); removed by `mosaic fleet down`. Do not edit.
-        // Forwards pi's lifecycle to `mosaic agent hook`, which records busy / waiting and the
-        // id of a message `mosaic agent send` typed.
-        import { spawn } from "node:child_process";
-
-        const hook = \(base);
-
-        function report(payload) {
-          try {
-            const child = spawn(hook[0], [...hook.slice(1), payload.type], { stdio: ["pipe", "ignore", "ignore"] });
-            child.on("error", () => {});
-            child.stdin.on("error", () => {});
-            child.stdin.end(JSON.stringify(payload));
-          } catch (error) {
-            // A status report must never break the agent.
-          }
-        }
-
-        export default function (pi) {
-          for (const type of ["session_start", "agent_start", "agent_end"]) {
-            pi.on(type, async () => { report({ type }); });
-          }
-          pi.on("input", async (event) => {
-            const text = typeof event?.text === "string" ? event.text.slice(0, \(Self.inputTextLimit)) : "";
-            report({ type: "input", text });
-          });
-        }
-
-        """
+        PluginSource.piExtension.rendered(PluginSource.hookValues(hook, .pi).merging(["TEXT_LIMIT": String(Self.inputTextLimit)]) { $1 })
     }
 
     public func update(event: String, payload: HookPayload) -> StatusUpdate? {
@@ -84,9 +74,33 @@ public struct PiIntegration: RuntimeIntegration {
         case "agent_start": return .busy("pi:agent_start")
         case "agent_end": return .waiting("pi:agent_end", for: .input)
         case "input":
-            guard let id = StubAgent.messageId(in: payload.string("text") ?? "") else { return nil }
+            guard let id = MessageFrame.id(in: payload.string("text") ?? "") else { return nil }
             return StatusUpdate(status: nil, ack: id, event: "pi:input")
         default: return nil
         }
     }
+}
+
+extension AgentRuntimeFiles {
+    /// The pi extension that forwards pi's lifecycle events, passed with `pi --extension`.
+    public var piExtension: String { path("pi-extension.ts") }
+}
+
+extension InputShape {
+    /// pi 1.0.3, measured on the pi4py wheel's build, which is `@jamwil/pi-coding-agent`, a
+    /// third-party "slow fork" of `@earendil-works/pi-coding-agent` (the official build could not
+    /// be installed here). Fullscreen (alternate screen) by default. The editor has no prompt
+    /// glyph: it is the rows between two full-width `─` rules (dim, or coloured by the thinking
+    /// level), text from column 0 on every row, a wrapped or second line included; no placeholder.
+    /// The top rule carries a label when there is one: `── ⠴ Working ───` while it works (the
+    /// editor stays, and takes text), `─── ↑ N more ───` (and `↓` below) when the text is taller
+    /// than the box. pi draws its own cursor, a reverse-video cell (a space at the text's end), and
+    /// keeps the hidden terminal cursor on it, so tmux's cursor_x/cursor_y are exact. A paste of
+    /// more than 10 lines or 1000 characters shows as `[paste #N +K lines]` / `[paste #N K chars]`.
+    /// Keys: C-c empties the whole editor (C-u only one logical line), but a second C-c within
+    /// 500 ms quits pi: the Sender presses clear keys once, only on a draft, then waits.
+    public static let pi = InputShape(
+        name: "pi", prompt: "", editor: .composer, bracketedPaste: true, clearKeys: ["C-c"], commands: ["pi", "node"],
+        pastePlaceholder: "\\[paste #[0-9]+(?: (?:\\+[0-9]+ lines|[0-9]+ chars))?\\]",
+        boxRule: "─+(?: [^─]+ ─+)?")
 }

@@ -12,17 +12,8 @@ public struct AgentRuntimeFiles: Sendable, Equatable {
         self.agent = agent
     }
 
-    /// Per-agent Claude Code settings (hooks), passed with `claude --settings`.
-    public var claudeSettings: String { path("claude-settings.json") }
-    /// The path of Claude Code's transcript of the current session, as its hooks last saw it.
-    public var claudeTranscript: String { path("claude-transcript") }
-    /// The pi extension that forwards pi's lifecycle events, passed with `pi --extension`.
-    public var piExtension: String { path("pi-extension.ts") }
-    /// The opencode config directory (`OPENCODE_CONFIG_DIR`) holding mosaic's status plugin.
-    public var opencodeConfigDirectory: String { path("opencode") }
-    public var opencodePlugin: String { "\(opencodeConfigDirectory)/plugins/mosaic-status.js" }
-    /// aider's local analytics log (`AIDER_ANALYTICS_LOG`), which the sidecar follows.
-    public var aiderEvents: String { path("aider-events.jsonl") }
+    // Each runtime's own files are named in its file under Runtime/Adapters (`claudeSettings`, …).
+
     /// Where the sidecar writes what went wrong, if anything did.
     public var sidecarLog: String { path("sidecar.log") }
     /// The running sidecar's pid and start time, so `down` can stop it.
@@ -53,12 +44,20 @@ public struct AgentRuntimeFiles: Sendable, Equatable {
     }
 
     /// Removes every runtime file of this agent, whichever runtime wrote it (the roster may have
-    /// changed since), and the state the hooks kept; stops its sidecar first.
+    /// changed since), the directories they were in, and the state the hooks kept; stops its
+    /// sidecar first.
     public func removeAll(host: any Host = LocalHost()) {
         stopSidecar(host: host)
-        for file in [claudeSettings, claudeTranscript, piExtension, opencodePlugin, aiderEvents, sidecarLog] { host.removeFile(file) }
-        host.removeDirectory("\(opencodeConfigDirectory)/plugins")
-        host.removeDirectory(opencodeConfigDirectory)
+        let files = Runtimes.all.flatMap { $0.runFiles(self) } + [sidecarLog]
+        for file in files { host.removeFile(file) }
+        // Directories a runtime's files sit in below the run directory (opencode's config
+        // directory), innermost first; one that is not empty stays.
+        var directories = Set<String>()
+        for file in files where file.hasPrefix(runDirectory + "/") {
+            let parts = file.dropFirst(runDirectory.count + 1).split(separator: "/").dropLast()
+            for depth in parts.indices { directories.insert(([runDirectory] + parts[...depth].map(String.init)).joined(separator: "/")) }
+        }
+        for dir in directories.sorted(by: { $0.count > $1.count }) { host.removeDirectory(dir) }
         RuntimeStateStore(directory: runDirectory, host: host).remove(agent)
     }
 }

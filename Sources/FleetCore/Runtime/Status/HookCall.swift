@@ -14,12 +14,12 @@ public struct HookCall: Sendable {
     }
 
     func parsed() throws -> HookPayload {
-        RuntimeIntegrations.of(runtime).payloadSource == .none ? HookPayload() : try HookPayload.parse(payload)
+        Runtimes.of(runtime).payloadSource == .none ? HookPayload() : try HookPayload.parse(payload)
     }
 
     /// The state change this call reports; `nil` when the event says nothing about state.
     public func update() throws -> StatusUpdate? {
-        RuntimeIntegrations.of(runtime).update(event: event, payload: try parsed())
+        Runtimes.of(runtime).update(event: event, payload: try parsed())
     }
 
     /// Records the change for `agent` (and what the integration keeps for the sidecar beside
@@ -27,7 +27,7 @@ public struct HookCall: Sendable {
     @discardableResult
     public func record(for agent: String, in store: RuntimeStateStore, now: Date = Date()) throws -> RuntimeState? {
         try AgentName.validate(agent)
-        let integration = RuntimeIntegrations.of(runtime)
+        let integration = Runtimes.of(runtime)
         let payload = try parsed()
         let kept = integration.remember(event: event, payload: payload, files: AgentRuntimeFiles(runDirectory: store.directory, agent: agent))
         if !kept.isEmpty { try AgentRuntimeFiles(runDirectory: store.directory, agent: agent).write(kept) }

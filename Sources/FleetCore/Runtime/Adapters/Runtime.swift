@@ -1,17 +1,60 @@
 import Foundation
 
-/// How mosaic launches one runtime so that it reports its state, and how it reads those reports.
-/// One conforming type per runtime, each in its own file; `RuntimeAdapter` (beside it) keeps the
-/// binary name, the drift table and the reset command.
-public protocol RuntimeIntegration: Sendable {
+/// Everything the fleet knows about one runtime, in one type per runtime, each in its own file
+/// under Runtime/Adapters: how it is launched (binary, arguments, environment, the files it needs
+/// and leaves in the run directory), what it runs as (drift), what its input line looks like and
+/// how to reset it, and how it reports its state (hooks, event files the sidecar follows).
+/// `Runtimes.of(kind)` is the one place that maps a roster's `runtime:` to its type.
+public protocol Runtime: Sendable {
     var kind: RuntimeKind { get }
+
+    // MARK: launch
+
+    /// Binary name looked up on the runtime PATH when the roster gives no `command`; `nil`: mosaic
+    /// runs something of its own (the stub) or nothing (custom, whose roster names a command).
+    var binary: String? { get }
+    /// The roster must give the agent a `command:` (there is nothing to run otherwise).
+    var needsCommand: Bool { get }
+    /// What mosaic adds to the launch: arguments (only when mosaic builds the command, i.e. the
+    /// roster gives no `command:`), session environment and files (always).
+    func launch(_ context: IntegrationContext) -> LaunchAdditions
+    /// Every file this runtime may leave in the run directory for `files`' agent (what `launch`
+    /// writes and what its hooks keep), so `down` removes them whichever runtime the roster names now.
+    func runFiles(_ files: AgentRuntimeFiles) -> [String]
+    /// How a role's persona reaches it without being typed into the conversation (see
+    /// docs/personas.md, measured per version), and how its tools are limited where it can be.
+    func persona(file: String, text: String, tools: [String]) -> PersonaDelivery
+
+    // MARK: process
+
+    /// Process names (`/proc/<pid>/comm`, tmux `pane_current_command`) this runtime legitimately
+    /// runs as. `nil`: the fleet cannot know (custom), so it never flags drift.
+    var expectedCommands: Set<String>? { get }
+
+    // MARK: input
+
+    /// What its input line looks like, tried in order (see `InputLineReader.shapes(for:command:)`).
+    /// Empty: the fleet cannot tell a draft from a prompt, so `send` refuses without `--force`.
+    var inputShapes: [InputShape] { get }
+    /// What to type to reset a conversation, if the runtime has such a command.
+    var resetCommand: String? { get }
+    /// Its reset command goes with the message frame (so it can be acknowledged too).
+    var framesReset: Bool { get }
+    /// It records `ack=<id>` when it takes a framed message (`send --verify`).
+    var acknowledgesMessages: Bool { get }
+    /// Its own interface runs on the alternate screen; for others a full-screen program in the
+    /// pane (an editor, a pager) means the runtime is not at its prompt.
+    var usesAlternateScreen: Bool { get }
+    /// Its screen keeps changing while it works (a spinner, a timer), so a busy report with a
+    /// still screen means it hangs or the report is stale.
+    var animatesWhileBusy: Bool { get }
+
+    // MARK: state
+
     /// True when a sidecar keeps the agent's heartbeat: the runtime cannot write one itself.
     var usesSidecar: Bool { get }
     /// Where `mosaic agent hook` finds the payload of this runtime's hook calls.
     var payloadSource: HookPayloadSource { get }
-    /// What mosaic adds to the launch: arguments (only when mosaic builds the command, i.e. the
-    /// roster gives no `command:`), session environment and files (always).
-    func launch(_ context: IntegrationContext) -> LaunchAdditions
     /// Turns one hook call into a state change; `nil`: the event says nothing about state.
     func update(event: String, payload: HookPayload) -> StatusUpdate?
     /// Files the runtime appends events to, which the sidecar follows. `environment` is the
@@ -22,25 +65,52 @@ public protocol RuntimeIntegration: Sendable {
     func remember(event: String, payload: HookPayload, files: AgentRuntimeFiles) -> [AgentFile]
 }
 
-extension RuntimeIntegration {
+/// What a runtime that says nothing else has: no files, no flags, a sidecar, JSON hooks on stdin.
+extension Runtime {
+    public func runFiles(_ files: AgentRuntimeFiles) -> [String] { [] }
+    /// The default: the file's path in `MOSAIC_PERSONA_FILE` (the stub reads it; a custom command may).
+    public func persona(file: String, text: String, tools: [String]) -> PersonaDelivery {
+        .init(mechanism: .environmentFile, environment: [(PersonaDelivery.personaFileVariable, file)])
+    }
+    public var needsCommand: Bool { false }
+    public var framesReset: Bool { false }
+    public var acknowledgesMessages: Bool { false }
+    public var usesAlternateScreen: Bool { false }
+    public var animatesWhileBusy: Bool { false }
     public var usesSidecar: Bool { true }
     public var payloadSource: HookPayloadSource { .standardInput }
     public func eventSources(files: AgentRuntimeFiles, environment: [String: String]) -> [any RuntimeEventSource] { [] }
     public func remember(event: String, payload: HookPayload, files: AgentRuntimeFiles) -> [AgentFile] { [] }
+
+    /// True when `command` is something this runtime never runs as. Unknown input is never drift.
+    public func isDrift(paneCommand command: String?) -> Bool? {
+        guard let expected = expectedCommands, let command, !command.isEmpty else { return nil }
+        if expected.contains(command) { return false }
+        // python3.11 and friends
+        if expected.contains("python"), command.hasPrefix("python") { return false }
+        return true
+    }
 }
 
-/// The integration of each runtime kind.
-public enum RuntimeIntegrations {
-    public static func of(_ kind: RuntimeKind) -> any RuntimeIntegration {
+/// The name the steering and probe code give a runtime's value.
+public typealias RuntimeAdapter = any Runtime
+
+/// The runtime of each kind: the one place that switches over `RuntimeKind`.
+public enum Runtimes {
+    public static func of(_ kind: RuntimeKind) -> any Runtime {
         switch kind {
-        case .claude: return ClaudeIntegration()
-        case .codex: return CodexIntegration()
-        case .pi: return PiIntegration()
-        case .opencode: return OpencodeIntegration()
-        case .aider: return AiderIntegration()
-        case .stub, .custom: return SelfReportingIntegration(kind: kind)
+        case .claude: return ClaudeRuntime()
+        case .codex: return CodexRuntime()
+        case .pi: return PiRuntime()
+        case .opencode: return OpencodeRuntime()
+        case .aider: return AiderRuntime()
+        case .stub: return StubRuntime()
+        case .custom: return CustomRuntime()
         }
     }
+
+    /// Every runtime, in `RuntimeKind` order.
+    public static var all: [any Runtime] { RuntimeKind.allCases.map(of) }
 }
 
 /// Where a hook's payload arrives.
@@ -183,13 +253,4 @@ public struct EventPoll: Sendable, Equatable {
         self.updates = updates
         self.problems = problems
     }
-}
-
-/// The stub and custom runtimes write their own heartbeats (`mosaic agent stub`, or a custom
-/// command calling `mosaic agent heartbeat --status …`): no sidecar, no hooks.
-public struct SelfReportingIntegration: RuntimeIntegration {
-    public let kind: RuntimeKind
-    public var usesSidecar: Bool { false }
-    public func launch(_ context: IntegrationContext) -> LaunchAdditions { LaunchAdditions() }
-    public func update(event: String, payload: HookPayload) -> StatusUpdate? { nil }
 }
