@@ -24,8 +24,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // What the integration tests and the benchmark share (a fleet on a private socket and a
+        // temp home, a private systemd user manager); never part of the mosaic product.
+        .target(name: "FleetTestSupport", dependencies: ["FleetCore"], path: "Tests/FleetTestSupport"),
+        .executableTarget(name: "mosaic-bench", dependencies: ["FleetCore", "FleetTestSupport"], path: "Benchmarks/mosaic-bench"),
         .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "FleetIntegrationTests", dependencies: ["FleetCore"]),
+        .testTarget(name: "FleetIntegrationTests", dependencies: ["FleetCore", "FleetTestSupport"]),
         .testTarget(name: "MosaicCLITests", dependencies: ["FleetCore"]),
     ],
     swiftLanguageModes: [.v5]
