@@ -107,6 +107,28 @@ struct RosterTests {
         #expect(roster.agents.allSatisfy { $0.runtime == .stub && $0.command == nil })
     }
 
+    @Test("a YAML syntax error names the line where the broken construct starts and where the parser gave up")
+    func syntaxErrorStart() throws {
+        let text = "version: 1\nagents:\n  - name: a\n    runtime: stub\n    env: [A, B\n  - name: b\n    runtime: stub\n"
+        #expect(throws: RosterError.self) { try loader.parse(text, path: "r.yaml") }
+        do { _ = try loader.parse(text, path: "r.yaml") } catch {
+            let message = "\(error)"
+            #expect(message.hasPrefix("r.yaml:5:"), "the unclosed [ is on line 5: \(message)")
+            #expect(message.contains("at line 6"), "and the parser gave up on line 6: \(message)")
+        }
+    }
+
+    @Test("a roster with a control character is refused at the line that holds it")
+    func controlCharacterLine() throws {
+        let text = "version: 1\nagents:\n  - name: a\u{7}\n    runtime: stub\n"
+        do {
+            _ = try loader.parse(text, path: "r.yaml")
+            Issue.record("a control character was accepted")
+        } catch {
+            #expect("\(error)".hasPrefix("r.yaml:3:"), "\(error)")
+        }
+    }
+
     @Test("a missing roster says how to create one")
     func missing() {
         #expect(throws: RosterError.self) { try loader.load(path: "/nonexistent/roster.yaml") }
