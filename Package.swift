@@ -28,6 +28,8 @@ let package = Package(
         // temp home, a private systemd user manager); never part of the mosaic product.
         .target(name: "FleetTestSupport", dependencies: ["FleetCore"], path: "Tests/FleetTestSupport"),
         .executableTarget(name: "mosaic-bench", dependencies: ["FleetCore", "FleetTestSupport"], path: "Benchmarks/mosaic-bench"),
+        // libFuzzer targets for the parsers of outside input when built by scripts/fuzz; a replayer otherwise.
+        .executableTarget(name: "mosaic-fuzz", dependencies: ["FleetCore"], path: "Fuzz/mosaic-fuzz"),
         .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore"], exclude: ["Fixtures"]),
         .testTarget(name: "FleetIntegrationTests", dependencies: ["FleetCore", "FleetTestSupport"]),
         .testTarget(name: "MosaicCLITests", dependencies: ["FleetCore"]),
