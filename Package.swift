@@ -31,8 +31,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What the integration tests and the benchmark share (a fleet on a private socket and a
+        // temp home, a private systemd user manager); never part of the mosaic product.
+        .target(name: "FleetTestSupport", dependencies: ["FleetCore"], path: "Tests/FleetTestSupport"),
+        .executableTarget(name: "mosaic-bench", dependencies: ["FleetCore", "FleetTestSupport"], path: "Benchmarks/mosaic-bench"),
+        // libFuzzer targets for the parsers of outside input when built by scripts/fuzz; a replayer otherwise.
+        .executableTarget(name: "mosaic-fuzz", dependencies: ["FleetCore"], path: "Fuzz/mosaic-fuzz"),
         .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore"], exclude: ["Fixtures"]),
-        .testTarget(name: "FleetIntegrationTests", dependencies: ["FleetCore"]),
+        .testTarget(name: "FleetIntegrationTests", dependencies: ["FleetCore", "FleetTestSupport"]),
         .testTarget(name: "MosaicCLITests", dependencies: ["FleetCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -34,6 +34,13 @@ struct HeartbeatTests {
         #expect(Timestamp.parse(Timestamp.format(date)) == date)
     }
 
+    @Test("a timestamp before 1970 formats as it parsed (found by the heartbeat fuzz target)")
+    func beforeEpoch() {
+        #expect(Timestamp.format(Date(timeIntervalSince1970: -0.999)) == "1969-12-31T23:59:59.001Z")
+        let text = "0026-12-03T12:00:00.001Z"
+        #expect(Timestamp.parse(text).map(Timestamp.format) == text)
+    }
+
     @Test("health: healthy up to 3 intervals, stale after, unknown without a file")
     func health() {
         let now = Date(timeIntervalSince1970: 1_000_000)

@@ -100,13 +100,33 @@ struct RosterTests {
         #expect(throws: RosterError.unknownAgents(["x", "y"], known: ["one", "two"])) { try roster.select(["x", "one", "y"]) }
     }
 
-    @Test("the starter roster is valid and shows drift on purpose")
+    @Test("the starter roster is valid and runs only stub agents (nothing a newcomer must install or explain)")
     func starter() throws {
         let roster = try loader.parse(StarterRoster.text)
         #expect(roster.agents.count == 4)
-        #expect(roster.agents.filter { $0.runtime == .stub }.count == 3)
-        let canary = try #require(roster.agents.first { $0.runtime == .pi })
-        #expect(canary.command == "mosaic agent stub")
+        #expect(roster.agents.allSatisfy { $0.runtime == .stub && $0.command == nil })
+    }
+
+    @Test("a YAML syntax error names the line where the broken construct starts and where the parser gave up")
+    func syntaxErrorStart() throws {
+        let text = "version: 1\nagents:\n  - name: a\n    runtime: stub\n    env: [A, B\n  - name: b\n    runtime: stub\n"
+        #expect(throws: RosterError.self) { try loader.parse(text, path: "r.yaml") }
+        do { _ = try loader.parse(text, path: "r.yaml") } catch {
+            let message = "\(error)"
+            #expect(message.hasPrefix("r.yaml:5:"), "the unclosed [ is on line 5: \(message)")
+            #expect(message.contains("at line 6"), "and the parser gave up on line 6: \(message)")
+        }
+    }
+
+    @Test("a roster with a control character is refused at the line that holds it")
+    func controlCharacterLine() throws {
+        let text = "version: 1\nagents:\n  - name: a\u{7}\n    runtime: stub\n"
+        do {
+            _ = try loader.parse(text, path: "r.yaml")
+            Issue.record("a control character was accepted")
+        } catch {
+            #expect("\(error)".hasPrefix("r.yaml:3:"), "\(error)")
+        }
     }
 
     @Test("a missing roster says how to create one")

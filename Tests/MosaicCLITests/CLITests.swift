@@ -74,7 +74,7 @@ struct CLITests {
         let cli = try CLI(); defer { cli.cleanup() }
         try await cli.run(["fleet", "init"])
         let table = try await cli.run(["agent", "roster"])
-        #expect(table.stdout.contains("dogfood-coder") && table.stdout.contains("canary-pi"))
+        #expect(table.stdout.contains("dogfood-coder") && table.stdout.contains("dogfood-tester"))
         let json = try await cli.run(["agent", "roster", "--json"])
         let array = try #require(try JSONSerialization.jsonObject(with: json.standardOutput) as? [[String: Any]])
         #expect(array.count == 4)

@@ -21,11 +21,10 @@ public enum StarterRoster {
       - name: dogfood-reviewer
         runtime: stub
         role: reviewer
-      # The roster says pi, but the pane runs the stub: `fleet ps` flags it as DRIFT.
-      - name: canary-pi
-        runtime: pi
-        role: canary
-        command: "mosaic agent stub"
+      - name: dogfood-tester
+        runtime: stub
+        role: tester
+      # A real runtime instead: `runtime: claude` (or codex, pi, opencode, aider); see "Runtimes".
 
     """
 }

@@ -105,7 +105,9 @@ public enum HeartbeatHealth: String, Sendable, Codable {
 public enum Timestamp {
     public static func format(_ date: Date) -> String {
         let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(ms / 1000)
+        // Floor division: before 1970 `ms / 1000` rounds up and `ms % 1000` is negative (fuzzing found it).
+        let whole = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        var seconds = time_t(whole)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func pad(_ v: Int32, _ width: Int) -> String {
@@ -113,7 +115,7 @@ public enum Timestamp {
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
         return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms % 1000), 3))Z"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(ms - whole * 1000), 3))Z"
     }
 
     /// Accepts `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+00:00)`; anything else is `nil`.

@@ -53,11 +53,28 @@ public struct RosterLoader: Sendable {
         case .scanner(let context, let problem, let mark, _),
              .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
-            let detail = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
-            return .invalid(path: path, line: mark.line, column: mark.column,
-                            message: "YAML syntax error: \(detail); fix the YAML at this line")
-        case .reader(let problem, _, _, _):
-            return .invalid(path: path, line: nil, column: nil, message: "YAML could not be read: \(problem)")
+            // A broken flow construct or quoted scalar (an unclosed `[`, `{` or quote) starts where
+            // libyaml's context mark points; where it gave up is often lines later. The error
+            // names the start, where the fix usually is, and says where the parser stopped. A
+            // block context is the whole enclosing list or mapping: there the line it gave up on
+            // is the one to fix.
+            guard let context, !context.text.isEmpty, !context.text.contains("block"), context.mark.line < mark.line else {
+                let detail = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
+                return .invalid(path: path, line: mark.line, column: mark.column,
+                                message: "YAML syntax error: \(detail); fix the YAML at this line")
+            }
+            return .invalid(path: path, line: context.mark.line, column: context.mark.column,
+                            message: "YAML syntax error: \(context.text) that starts here, \(problem) at line \(mark.line), "
+                                + "column \(mark.column) (where the parser gave up); fix the YAML from this line on")
+        case .reader(let problem, let offset, _, let yaml):
+            // libyaml counts the offset in bytes of the UTF-8 text.
+            let place = offset.map { offset -> (line: Int, column: Int) in
+                let before = yaml.utf8.prefix(max(0, offset))
+                let line = before.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+                let column = before.reversed().prefix { $0 != 0x0A }.count + 1
+                return (line, column)
+            }
+            return .invalid(path: path, line: place?.line, column: place?.column, message: "YAML could not be read: \(problem)")
         default:
             return .invalid(path: path, line: nil, column: nil, message: "YAML error: \(error)")
         }

@@ -1,20 +1,27 @@
 import Foundation
-import Testing
-@testable import FleetCore
+import FleetCore
 
-/// A throwaway fleet for one test: its own home, its own tmux socket (never the user's),
-/// torn down (server killed, home removed) when the test ends, even when it fails.
-final class TestFleet: @unchecked Sendable {
+/// A throwaway fleet for one test (and for one size of the benchmark, mosaic-bench): its own
+/// home, its own tmux socket (never the user's), torn down (server killed, home removed) when it
+/// is released, even when the test fails. The Swift Testing parts (`ps`, `row`, `waitUntil`)
+/// live with the integration tests, so the benchmark does not link Testing.
+///
+/// Unchecked Sendable: `environment` is set up before the fleet is shared, as it always was.
+public final class TestFleet: @unchecked Sendable {
     private static let counter = Counter()
-    let home: String
-    let socket: String
-    let runner = SpawnRunner()
+    public let home: String
+    public let socket: String
+    public let runner = SpawnRunner()
+    /// The `mosaic` this fleet runs (`TestFleet.mosaicBinary` unless the caller names another).
+    public let binary: String
     /// Extra environment for every `mosaic` call (MOSAIC_SYSTEMD=off unless a test says otherwise).
-    var environment: [String: String?]
+    public var environment: [String: String?]
 
-    init(systemd: Bool = false) throws {
+    /// `socketPrefix` names the socket `<prefix>-<pid>-<n>`; never empty, never `default`.
+    public init(systemd: Bool = false, socketPrefix: String = "mosaic-test", binary: String = TestFleet.mosaicBinary) throws {
         home = try Self.makeTempDirectory("mosaic-it")
-        socket = "mosaic-test-\(getpid())-\(Self.counter.next())"
+        socket = "\(socketPrefix)-\(getpid())-\(Self.counter.next())"
+        self.binary = binary
         environment = ["MOSAIC_HOME": home, "NO_COLOR": "1"]
         if !systemd { environment["MOSAIC_SYSTEMD"] = "off" }
     }
@@ -22,7 +29,7 @@ final class TestFleet: @unchecked Sendable {
     deinit {
         // Kill the private server whatever happened; the socket name can never be the user's.
         let kill = Invocation("tmux", ["-L", socket, "kill-server"], timeout: .seconds(5))
-        _ = try? SpawnRunner.runBlocking(kill)
+        Self.runQuietly(kill, timeout: 5)
         // kill-server leaves the socket file behind; it is this test's own, so it goes too.
         let tmpdir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         unlink("\(tmpdir)/tmux-\(getuid())/\(socket)")
@@ -41,7 +48,7 @@ final class TestFleet: @unchecked Sendable {
     }
 
     /// Live processes whose command line names `path` (a runtime launched for a test's home).
-    static func processes(naming path: String) -> [Int32] {
+    public static func processes(naming path: String) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { pid in
             guard pid != getpid(), ProcessTable().sample(pid)?.isZombie == false else { return false }
@@ -49,14 +56,14 @@ final class TestFleet: @unchecked Sendable {
         }
     }
 
-    static func makeTempDirectory(_ prefix: String) throws -> String {
+    public static func makeTempDirectory(_ prefix: String) throws -> String {
         var template = Array("\(NSTemporaryDirectory())/\(prefix).XXXXXX".utf8CString)
         guard let dir = mkdtemp(&template) else { throw FileIO.Failure(path: prefix, reason: "mkdtemp failed") }
         return String(cString: dir)
     }
 
     /// The built `mosaic` binary next to the test bundle (or $MOSAIC_BIN).
-    static var mosaicBinary: String {
+    public static var mosaicBinary: String {
         if let bin = ProcessInfo.processInfo.environment["MOSAIC_BIN"] { return bin }
         let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var dir = exe.deletingLastPathComponent()
@@ -67,11 +74,11 @@ final class TestFleet: @unchecked Sendable {
         return dir.appendingPathComponent("mosaic").path
     }
 
-    var paths: FleetPaths { FleetPaths(home: home) }
-    var store: HeartbeatStore { HeartbeatStore(directory: paths.runDirectory) }
+    public var paths: FleetPaths { FleetPaths(home: home) }
+    public var store: HeartbeatStore { HeartbeatStore(directory: paths.runDirectory) }
 
     /// Writes a roster on this fleet's socket. `agents` is the YAML list under `agents:`.
-    func writeRoster(agents: String, interval: Int = 15, extra: String = "") throws {
+    public func writeRoster(agents: String, interval: Int = 15, extra: String = "") throws {
         try FileIO.makeDirectory(paths.fleetDirectory, mode: 0o755)
         let text = """
         version: 1
@@ -88,7 +95,7 @@ final class TestFleet: @unchecked Sendable {
     }
 
     /// Stub agents named `names`, in roster YAML.
-    static func stubs(_ names: [String], runtime: String = "stub", command: String? = nil) -> String {
+    public static func stubs(_ names: [String], runtime: String = "stub", command: String? = nil) -> String {
         names.map { name in
             "  - name: \(name)\n    runtime: \(runtime)\n" + (command.map { "    command: \"\($0)\"\n" } ?? "")
         }.joined()
@@ -96,41 +103,28 @@ final class TestFleet: @unchecked Sendable {
 
     /// Runs `mosaic` with this fleet's environment.
     @discardableResult
-    func mosaic(_ args: [String], stdin: String? = nil, timeout: Duration = .seconds(60)) async throws -> ProcessResult {
-        try await runner.run(Invocation(Self.mosaicBinary, args, environment: environment,
+    public func mosaic(_ args: [String], stdin: String? = nil, timeout: Duration = .seconds(60)) async throws -> ProcessResult {
+        try await runner.run(Invocation(binary, args, environment: environment,
                                         standardInput: stdin.map { Data($0.utf8) }, timeout: timeout))
     }
 
     /// A tmux client on this fleet's socket, for looking at what mosaic did.
-    var tmux: Tmux { Tmux(socket: try! TmuxSocket(socket), configFile: paths.tmuxConfig, runner: runner) }
+    public var tmux: Tmux { Tmux(socket: try! TmuxSocket(socket), configFile: paths.tmuxConfig, runner: runner) }
 
-    /// `fleet ps --json` parsed into objects.
-    func ps(_ extra: [String] = []) async throws -> [[String: Any]] {
-        let result = try await mosaic(["fleet", "ps", "--json"] + extra)
-        guard let array = try JSONSerialization.jsonObject(with: result.standardOutput) as? [[String: Any]] else {
-            Issue.record("fleet ps --json did not print an array: \(result.stdout) \(result.stderr)")
-            return []
+    /// Runs `invocation` to its end (or `timeout` seconds, then kills it), output discarded;
+    /// its exit status, nil if it could not start or was killed. For teardown, where nothing awaits.
+    @discardableResult
+    public static func runQuietly(_ invocation: Invocation, timeout: TimeInterval, stdout: ChildProcess.Stream = .null) -> Int32? {
+        guard let child = try? ChildProcess(invocation, stdout: stdout) else { return nil }
+        guard child.wait(timeout: timeout) else {
+            child.stop(grace: 1)
+            return nil
         }
-        return array
-    }
-
-    func row(_ name: String, _ extra: [String] = []) async throws -> [String: Any]? {
-        try await ps(extra).first { $0["name"] as? String == name && $0["kind"] as? String == "agent" }
-    }
-
-    /// Polls `condition` until it holds or `timeout` passes; a real signal, never a bare sleep.
-    func waitUntil(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while clock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        Issue.record("timed out after \(timeout) waiting until \(what)")
-        throw CancellationError()
+        return child.terminationStatus
     }
 }
 
+/// Unchecked Sendable: `value` is only read and written under `lock`.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0

@@ -1,6 +1,5 @@
 import Foundation
-import Testing
-@testable import FleetCore
+import FleetCore
 
 /// A private systemd user manager for one test: its own XDG_RUNTIME_DIR, XDG_CONFIG_HOME and HOME
 /// (the manager reads its unit path from its own environment), started as `systemd --user` and
@@ -12,33 +11,35 @@ import Testing
 /// ~0.3 s and stops (with its units) within ~1.2 s of SIGTERM. Started outside a logind session it
 /// manages the root cgroup, so two such managers share cgroups (/app.slice/<unit>): stopping a
 /// unit in one kills the same-named unit of the other. A lock file makes test runs take turns.
-final class UserManager: @unchecked Sendable {
-    struct Unavailable: Error, CustomStringConvertible { var description: String }
+///
+/// Unchecked Sendable: its only mutable state, `stopped`, is read and written under `lock`.
+public final class UserManager: @unchecked Sendable {
+    public struct Unavailable: Error, CustomStringConvertible { public var description: String }
 
     /// Where `systemd` may live; MOSAIC_TEST_SYSTEMD names another (or a missing one, to see the skip).
-    static let candidates = ProcessInfo.processInfo.environment["MOSAIC_TEST_SYSTEMD"].map { [$0] }
+    public static let candidates = ProcessInfo.processInfo.environment["MOSAIC_TEST_SYSTEMD"].map { [$0] }
         ?? ["/lib/systemd/systemd", "/usr/lib/systemd/systemd"]
-    static let lockPath = NSTemporaryDirectory() + "/mosaic-systemd-tests.lock"
+    public static let lockPath = NSTemporaryDirectory() + "/mosaic-systemd-tests.lock"
 
-    let root: String
-    let process: ChildProcess
-    var pid: pid_t { process.pid }
+    public let root: String
+    public let process: ChildProcess
+    public var pid: pid_t { process.pid }
     private let lockFile: LockFile
     private var stopped = false
     private let lock = NSLock()
 
-    var runtimeDirectory: String { "\(root)/runtime" }
-    var configHome: String { "\(root)/config" }
-    var home: String { "\(root)/home" }
-    var unitDirectory: String { "\(configHome)/systemd/user" }
+    public var runtimeDirectory: String { "\(root)/runtime" }
+    public var configHome: String { "\(root)/config" }
+    public var home: String { "\(root)/home" }
+    public var unitDirectory: String { "\(configHome)/systemd/user" }
     /// What `mosaic` and `systemctl` need to reach this manager and its unit directory.
-    var environment: [String: String] {
+    public var environment: [String: String] {
         ["XDG_RUNTIME_DIR": runtimeDirectory, "XDG_CONFIG_HOME": configHome, "HOME": home]
     }
-    var systemctl: Systemctl { Systemctl(runner: SpawnRunner(), environment: environment) }
+    public var systemctl: Systemctl { Systemctl(runner: SpawnRunner(), environment: environment) }
 
     /// Why no manager can start on this machine (printed once), or nil when one can.
-    static let unavailableReason: String? = {
+    public static let unavailableReason: String? = {
         do {
             try start().stop()
             return nil
@@ -49,12 +50,12 @@ final class UserManager: @unchecked Sendable {
     }()
 
     /// With MOSAIC_REQUIRE_SYSTEMD=1 (CI) the tests run anyway, and fail with the reason.
-    static var canStart: Bool {
+    public static var canStart: Bool {
         unavailableReason == nil || ProcessInfo.processInfo.environment["MOSAIC_REQUIRE_SYSTEMD"] == "1"
     }
 
     /// Starts a manager and waits until it answers; throws `Unavailable` with the reason if it cannot.
-    static func start() throws -> UserManager {
+    public static func start() throws -> UserManager {
         #if !os(Linux)
         throw Unavailable(description: "systemd exists only on Linux")
         #else
@@ -120,8 +121,7 @@ final class UserManager: @unchecked Sendable {
                 throw Unavailable(description: "systemd --user exited with status \(process.terminationStatus ?? -1): \(text.suffix(400))")
             }
             if FileManager.default.fileExists(atPath: "\(root)/runtime/systemd/private"),
-               let state = try? SpawnRunner.runBlocking(manager.systemctl.invocation(["is-system-running"])),
-               ["running", "degraded"].contains(state.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) {
+               ["running", "degraded"].contains(manager.systemState()) {
                 return manager
             }
             usleep(20_000)
@@ -138,9 +138,18 @@ final class UserManager: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// What `systemctl --user is-system-running` answers (`running`, `degraded`, …), nil if it
+    /// did not answer within 5 s.
+    public func systemState() -> String? {
+        let out = "\(root)/is-system-running.out"
+        unlink(out)
+        guard TestFleet.runQuietly(systemctl.invocation(["is-system-running"]), timeout: 5, stdout: .file(out)) != nil else { return nil }
+        return FileIO.readSmall(out)?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// SIGTERM to the manager (it stops its units, and with them the fleet's tmux server), then
     /// SIGKILL if it lingers; removes its directories and releases the lock. Safe to call twice.
-    func stop() {
+    public func stop() {
         let already = lock.withLock { () -> Bool in
             defer { stopped = true }
             return stopped
@@ -152,7 +161,7 @@ final class UserManager: @unchecked Sendable {
     }
 
     /// Runs `body` with a fresh manager and stops it whatever happens.
-    static func with<T>(_ body: (UserManager) async throws -> T) async throws -> T {
+    public static func with<T>(_ body: (UserManager) async throws -> T) async throws -> T {
         let manager = try start()
         defer { manager.stop() }
         return try await body(manager)
@@ -161,6 +170,7 @@ final class UserManager: @unchecked Sendable {
 
 /// An flock(2)ed file that makes test runs take turns with their managers. It records
 /// "<test pid> <manager pid>", so a run that died leaves a manager the next run can stop.
+/// Unchecked Sendable: `released` is read and written under `lock`; `fd` is immutable.
 final class LockFile: @unchecked Sendable {
     let fd: Int32
     private var released = false
