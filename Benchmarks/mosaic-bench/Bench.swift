@@ -180,7 +180,8 @@ final class Teardown: Sendable {
     static let shared = Teardown()
     private let actions = Mutex<[Int: @Sendable () -> Void]>([:])
     private let nextKey = Atomic<Int>(0)
-    private let sources = Mutex<[DispatchSourceSignal]>([])
+    /// Kept alive for the process's life; only appended to, once per signal, at start.
+    nonisolated(unsafe) private var sources: [DispatchSourceSignal] = []
 
     @discardableResult
     func register(_ action: @escaping @Sendable () -> Void) -> Int {
@@ -211,7 +212,7 @@ final class Teardown: Sendable {
                 exit(128 + sig)
             }
             source.resume()
-            sources.withLock { $0.append(source) }
+            sources.append(source)
         }
     }
 }

@@ -195,8 +195,7 @@ struct Report {
             target("fleet up of \(upSystemd.agents) agents through systemd takes seconds (< \(options.upLimit) s)",
                    upSystemd.up[0] < options.upLimit, String(format: "%.2f s", upSystemd.up[0]))
         }
-        Swift.print(out.joined(separator: "\n"))
-        fflush(stdout)
+        FileHandle.standardOutput.write(Data((out.joined(separator: "\n") + "\n").utf8))
         return met.allSatisfy { $0 }
     }
 }

@@ -80,11 +80,11 @@ enum FuzzTarget: String, CaseIterable, Sendable {
 
     /// A message is accepted whole or refused with a typed error; a refused line is inside it.
     static func message(_ text: String) {
-        _ = StubAgent.messageId(in: text)
+        _ = MessageFrame.id(in: text)
         do {
             let message = try Message(id: Message.newId(), label: "fuzz", text: text)
             let lines = message.lineCount
-            guard StubAgent.messageId(in: message.wireText) == message.id else { fail("frame does not carry its id", text) }
+            guard MessageFrame.id(in: message.wireText) == message.id else { fail("frame does not carry its id", text) }
             for shape in [InputShape.stub, .ipython, .shell, .aider, .claude, .codex, .pi] {
                 do { try message.check(against: shape, agent: "fuzz") } catch let error as MessageError {
                     if case .lineTooLong(_, let line, _) = error, !(1...lines).contains(line) { fail("line \(line) of \(lines): \(error)", text) }
