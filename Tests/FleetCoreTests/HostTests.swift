@@ -84,7 +84,7 @@ struct HostTests {
         let installer = UnitInstaller(context: context, roster: roster)
         #expect(!installer.isInstalled)
         let written = try await installer.install()
-        #expect(written == [FleetFiles.agentTemplate, FleetFiles.holderUnit].sorted())
+        #expect(written == [FleetFiles.agentTemplate, FleetFiles.daemonUnit, FleetFiles.holderUnit].sorted())
         #expect(installer.isInstalled)
         #expect(host.readFile("/home/u/.config/systemd/user/\(FleetFiles.holderUnit)")?.contains("/usr/bin/tmux -L") == true)
         #expect(host.invocations.map(\.arguments) == [["--user", "--no-pager", "daemon-reload"]])
@@ -174,15 +174,17 @@ struct FileLockTests {
             try FileLock(path: path, timeout: .milliseconds(200))
         }
         #expect(clock.now - start >= .milliseconds(190))
-        let releaser = Task {
-            try await Task.sleep(for: .milliseconds(100))
-            first.release()
+        // The release comes from a thread of its own: the waiter below blocks the task it runs on,
+        // and on a 2-core machine a releasing Task could wait behind it for a pool thread.
+        let holder = UncheckedBox(first)
+        Thread.detachNewThread {
+            usleep(100_000)
+            holder.value.release()
         }
         let waited = clock.now
         let second = try FileLock(path: path, timeout: .seconds(5))
         #expect(clock.now - waited < .seconds(4), "woken by the release")
         second.release()
-        try await releaser.value
         // The waiter that timed out earlier must not hold the lock now.
         let third = try FileLock(path: path, timeout: .milliseconds(500))
         third.release()
@@ -196,8 +198,10 @@ struct SidecarInMemoryTests {
 
     func until(_ what: String, timeout: Duration = .seconds(3), _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        // Checked once more after the deadline: a busy machine may wake this loop late, not the condition.
+        while true {
             if condition() { return }
+            if ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(5))
         }
         Issue.record("timed out after \(timeout) waiting until \(what)")
@@ -239,4 +243,10 @@ private struct SleepingRuntime: Runtime {
     var resetCommand: String? { nil }
     func launch(_ context: IntegrationContext) -> LaunchAdditions { LaunchAdditions() }
     func update(event: String, payload: HookPayload) -> StatusUpdate? { nil }
+}
+
+/// Hands a lock to the releasing thread: it is only used there after the hand-over.
+private final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -62,8 +62,10 @@ struct SidecarTests {
 
     func until(_ what: String, timeout: Duration = .seconds(5), _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        // Checked once more after the deadline: a busy machine may wake this loop late, not the condition.
+        while true {
             if condition() { return }
+            if ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(10))
         }
         Issue.record("timed out after \(timeout) waiting until \(what)")

@@ -25,8 +25,10 @@ extension TestFleet {
     func waitUntil(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
-        while clock.now < deadline {
+        // Checked once more after the deadline: a busy machine may wake this loop late, not the condition.
+        while true {
             if try await condition() { return }
+            if clock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         Issue.record("timed out after \(timeout) waiting until \(what)")

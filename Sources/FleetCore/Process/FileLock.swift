@@ -35,10 +35,19 @@ public final class FileLock {
         guard fd >= 0 else { throw Failure.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
         if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
         guard errno == EWOULDBLOCK || errno == EINTR else { throw fail(reason: String(cString: strerror(errno))) }
+        // No wait asked for: no helper either. An abandoned helper would take the lock the moment
+        // its holder lets go and keep it until it noticed, refusing the next caller for nothing.
+        if timeout <= .zero {
+            close(fd)
+            fd = -1
+            throw Failure.timedOut(path: path, after: timeout)
+        }
         var done: [Int32] = [-1, -1]
         guard SpawnRunner.makePipe(&done) else { throw fail(reason: String(cString: strerror(errno))) }
         // The helper gets its own descriptor (same open file description, so the same lock).
-        let helperFD = dup(fd)
+        // Close-on-exec like the original: a plain dup is inherited by any child spawned meanwhile
+        // (a tmux server, a user manager), which would then hold the lock for as long as it lives.
+        let helperFD = fcntl(fd, F_DUPFD_CLOEXEC, 0)
         let (readEnd, writeEnd) = (done[0], done[1])
         let outcome = Mutex(Outcome.waiting)
         Thread.detachNewThread {

@@ -73,7 +73,9 @@ public final class RuntimeSidecar: Sendable {
             RuntimeLiveness.judge(table.sample(pid), adapter: adapter, identity: identity)
         }
         // Reports from before this launch (a previous run of the agent) are not this runtime's.
-        let started = options.host.now()
+        // One millisecond early: the files keep whole milliseconds, rounded down, so a report written
+        // within the sidecar's first millisecond would otherwise read as older and be ignored for good.
+        let started = options.host.now().addingTimeInterval(-0.001)
         let responder = HeartbeatResponder(store: options.heartbeats, agent: options.agent, interval: options.interval, pid: pid)
         responder.gate = { liveness().isRunning }
         // One watch for both waits: the responder's probe file and this loop's state file (the
