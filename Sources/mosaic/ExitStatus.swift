@@ -1,5 +1,6 @@
 import ArgumentParser
 import FleetCore
+import FleetDaemon
 import Foundation
 
 /// The exit codes scripts can rely on, mapped in this one place.
@@ -20,7 +21,7 @@ enum ExitStatus {
       64  bad usage
       65  bad roster or input
       69  tmux or systemd unavailable
-      75  timed out
+      75  timed out, or a fleet daemon already runs for this home
     """
 
     static func code(for error: Error) -> Int32 {
@@ -46,6 +47,11 @@ enum ExitStatus {
         case let error as SendError:
             if case .paneDead = error { return unavailable }
             if case .noResetCommand = error { return badInput }
+            return failure
+        // EX_TEMPFAIL: under systemd (Restart=always) the unit takes over once a hand-run daemon stops.
+        case is DaemonLock.Failure: return timedOut
+        case let error as DaemonClientError:
+            if case .notRunning = error { return unavailable }
             return failure
         case let error as FileLock.Failure:
             if case .timedOut = error { return timedOut }

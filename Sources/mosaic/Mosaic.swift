@@ -15,7 +15,7 @@ struct Mosaic: AsyncParsableCommand {
         \(ExitStatus.helpText)
         """,
         version: "0.1.0",
-        subcommands: [Fleet.self, Agent.self, RoleGroup.self, Internal.self]
+        subcommands: [Fleet.self, Agent.self, RoleGroup.self, DaemonCommand.self, Internal.self]
     )
 
     /// Diagnostics go to stderr at `MOSAIC_LOG`'s level before any command runs.
@@ -28,7 +28,7 @@ struct Mosaic: AsyncParsableCommand {
 struct Fleet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Bring the fleet up and down, and see its real state.",
-        subcommands: [FleetInit.self, FleetUp.self, FleetDown.self, FleetRestart.self, FleetPS.self, FleetVerify.self]
+        subcommands: [FleetInit.self, FleetUp.self, FleetDown.self, FleetRestart.self, FleetPS.self, FleetVerify.self, FleetEvents.self]
     )
 }
 

@@ -87,6 +87,7 @@ final class FakeHost: FleetCore.Host {
 
     func startStreaming(_ invocation: Invocation) throws -> StreamingChild { throw Unsupported(what: "stream \(invocation)") }
     func exec(_ invocation: Invocation) throws -> Never { throw Unsupported(what: "exec \(invocation)") }
+    func spawnDetached(_ invocation: Invocation, log: String) throws -> Int32 { throw Unsupported(what: "spawn \(invocation)") }
 
     func signal(_ pid: Int32, _ signal: Int32) -> Bool {
         state.withLock { $0.signals.append((pid, signal)) }
@@ -150,6 +151,12 @@ final class FakeHost: FleetCore.Host {
                 .map { String($0.dropFirst(prefix.count).prefix { $0 != "/" }) }
             return Array(Set(entries)).sorted()
         }
+    }
+
+    func moveFile(_ from: String, to: String) throws {
+        guard let text = readFile(from, limit: Int.max) else { throw Unsupported(what: "move missing \(from)") }
+        try writeFile(text, to: to, mode: 0o600)
+        removeFile(from)
     }
 
     func removeFile(_ path: String) {

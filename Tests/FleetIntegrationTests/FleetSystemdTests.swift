@@ -14,16 +14,16 @@ struct FleetSystemdTests {
             try fleet.writeRoster(agents: TestFleet.stubs(["alpha", "beta"]))
             let first = try await fleet.json(["fleet", "init", "--json"])
             #expect(first["systemd"] as? Bool == true)
-            #expect(first["unitsWritten"] as? [String] == ["mosaic-agent@.service", "mosaic-holder.service"])
+            #expect(first["unitsWritten"] as? [String] == ["mosaic-agent@.service", "mosaic-daemon.service", "mosaic-holder.service"])
             #expect(first["unitsEnabled"] as? [String] == [])
             let again = try await fleet.json(["fleet", "init", "--json"])
             #expect(again["unitsWritten"] as? [String] == [], "installing twice writes nothing")
 
-            let units = ["mosaic-holder.service", "mosaic-agent@alpha.service", "mosaic-agent@beta.service"]
-            #expect(try await manager.isEnabled(units) == ["disabled", "disabled", "disabled"])
+            let units = ["mosaic-holder.service", "mosaic-daemon.service", "mosaic-agent@alpha.service", "mosaic-agent@beta.service"]
+            #expect(try await manager.isEnabled(units) == ["disabled", "disabled", "disabled", "disabled"])
             let enable = try await fleet.json(["fleet", "init", "--enable", "--json"])
             #expect(Set(enable["unitsEnabled"] as? [String] ?? []) == Set(units))
-            #expect(try await manager.isEnabled(units) == ["enabled", "enabled", "enabled"], "systemd agrees")
+            #expect(try await manager.isEnabled(units) == ["enabled", "enabled", "enabled", "enabled"], "systemd agrees")
             #expect(try UnitInstaller.enabledUnits(in: manager.unitDirectory) == Set(units), "read from default.target.wants")
             let enableAgain = try await fleet.json(["fleet", "init", "--enable", "--json"])
             #expect(enableAgain["unitsEnabled"] as? [String] == [])
@@ -120,7 +120,7 @@ struct FleetSystemdTests {
             #expect(try await fleet.tmux.listPanes() == nil, "the tmux server is gone")
             let left = try FileManager.default.contentsOfDirectory(atPath: fleet.paths.runDirectory)
             #expect(left.isEmpty, "run directory still holds \(left)")
-            #expect(try UnitInstaller.enabledUnits(in: manager.unitDirectory).count == 4, "down does not disable")
+            #expect(try UnitInstaller.enabledUnits(in: manager.unitDirectory).count == 5, "down does not disable (holder, daemon, 3 agents)")
         }
     }
 
@@ -155,7 +155,9 @@ struct FleetSystemdTests {
             try await fleet.tmux.killServer()
             // Fully stopped, not just "deactivating": the units' stop (which removes the heartbeat) has run.
             try await fleet.waitUntil("the agent units stop with the server (BindsTo)") {
-                try await manager.units().values.allSatisfy { $0.active == "inactive" || $0.active == "failed" }
+                // The daemon's unit is not bound to the holder: it outlives the server, to bring it back.
+                try await manager.units().values.filter { $0.name.hasPrefix("mosaic-agent@") }
+                    .allSatisfy { $0.active == "inactive" || $0.active == "failed" }
             }
             let row = try #require(try await fleet.row("a"))
             #expect(row["systemdActive"] as? Bool == false)
@@ -198,7 +200,7 @@ struct FleetSystemdTests {
             try await fleet.mosaic(["fleet", "up"])
             let notEnabled = try await fleet.mosaic(["fleet", "verify"])
             #expect(notEnabled.status == 3)
-            #expect(notEnabled.stdout.contains("PROBLEM enabled: not enabled at boot: mosaic-holder.service, mosaic-agent@alpha.service"))
+            #expect(notEnabled.stdout.contains("PROBLEM enabled: not enabled at boot: mosaic-holder.service, mosaic-daemon.service, mosaic-agent@alpha.service"))
             #expect(notEnabled.stdout.contains("fix: run `mosaic fleet init --enable`"))
             #expect(notEnabled.stdout.contains("ok      holder unit: mosaic-holder.service is active/running"))
 

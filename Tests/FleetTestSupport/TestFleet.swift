@@ -24,6 +24,9 @@ public final class TestFleet: @unchecked Sendable {
         self.binary = binary
         environment = ["MOSAIC_HOME": home, "NO_COLOR": "1"]
         if !systemd { environment["MOSAIC_SYSTEMD"] = "off" }
+        // `fleet up` would start a fleet daemon that supervises (and under systemd, outlives) the
+        // test's fleet; the daemon's own tests opt in with `withDaemon()`.
+        environment["MOSAIC_DAEMON"] = "off"
     }
 
     deinit {

@@ -4,6 +4,7 @@ import Foundation
 public enum FleetFiles {
     public static let holderUnit = "mosaic-holder.service"
     public static let agentTemplate = "mosaic-agent@.service"
+    public static let daemonUnit = "mosaic-daemon.service"
 
     public static func agentUnit(_ name: String) -> String { "mosaic-agent@\(name).service" }
 
@@ -77,6 +78,35 @@ public enum FleetFiles {
         EnvironmentFile=-\(UnitQuote.path(environmentFile))
         ExecStart=\(UnitQuote.execLine([mosaic, "internal", "launch"])) %i
         ExecStop=\(UnitQuote.execLine([mosaic, "internal", "stop"])) %i
+
+        [Install]
+        WantedBy=default.target
+
+        """
+    }
+
+    public static func daemonUnitText(mosaic: String, home: String, environmentFile: String) -> String {
+        """
+        # Written by `mosaic fleet init`; reinstalling replaces it.
+        [Unit]
+        Description=Mosaic Fleet daemon (supervision, event journal, local API)
+        # Never give up: a daemon refused because a hand-run one holds the lock (exit 75) takes
+        # over once that one stops.
+        StartLimitIntervalSec=0
+
+        [Service]
+        # READY=1 once the running agents are adopted; WATCHDOG=1 after every reconcile tick.
+        Type=notify
+        NotifyAccess=main
+        WatchdogSec=60
+        Environment=\(UnitQuote.environment("MOSAIC_HOME", home))
+        EnvironmentFile=-\(UnitQuote.path(environmentFile))
+        ExecStart=\(UnitQuote.execLine([mosaic, "daemon"]))
+        Restart=always
+        RestartSec=2
+        # The daemon only observes and starts agents; stopping it must never stop them (they live
+        # in the holder's tmux server), so only the daemon's own process is signalled.
+        KillMode=process
 
         [Install]
         WantedBy=default.target

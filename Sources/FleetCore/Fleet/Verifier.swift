@@ -65,7 +65,19 @@ public struct Verifier: Sendable {
             add("tmux server", .problem, "\(error)", fix: "kill the hung server (`tmux -L \(roster.socketName) kill-server`) and run `mosaic fleet up`")
         }
         await checkSystemd(roster, serverRunning: serverRunning, add)
+        checkDaemon(add)
         return checks
+    }
+
+    /// The fleet daemon (supervision, journal): running for this home, or not.
+    func checkDaemon(_ add: (String, VerifyCheck.Level, String, String?) -> Void) {
+        if let pid = DaemonProbe.runningPid(context.paths) {
+            add("daemon", .ok, "the fleet daemon runs (pid \(pid), socket \(context.paths.daemonSocket))", nil)
+        } else {
+            add("daemon", .problem, "no fleet daemon runs for this home: nothing supervises the agents or keeps the journal",
+                context.systemctl.isReachable ? "run `mosaic fleet up` (it starts \(FleetFiles.daemonUnit))"
+                    : "run `mosaic fleet up` (it starts the daemon detached) or `mosaic daemon`")
+        }
     }
 
     func checkHome(_ add: (String, VerifyCheck.Level, String, String?) -> Void) {
@@ -144,6 +156,11 @@ public struct Verifier: Sendable {
                 "run `mosaic fleet down`, then `mosaic fleet up`")
         } else {
             add("holder unit", .info, "\(FleetFiles.holderUnit) is \(holder.map { "\($0.active)/\($0.sub)" } ?? "inactive"); `mosaic fleet up` starts it", nil)
+        }
+        if let daemon = units.first(where: { $0.name == FleetFiles.daemonUnit }), daemon.isActive {
+            add("daemon unit", .ok, "\(FleetFiles.daemonUnit) is \(daemon.active)/\(daemon.sub)", nil)
+        } else {
+            add("daemon unit", .problem, "\(FleetFiles.daemonUnit) is not running", "run `mosaic fleet up` or `systemctl --user start \(FleetFiles.daemonUnit)`")
         }
         let agentUnits = Set(roster.agents.map { FleetFiles.agentUnit($0.name) })
         let failed = units.filter { agentUnits.contains($0.name) && $0.active == "failed" }.map(\.name)

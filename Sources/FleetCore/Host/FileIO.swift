@@ -64,6 +64,11 @@ public enum FileIO {
         }
     }
 
+    /// Creates a directory with this mode if it is missing; an existing one keeps its mode.
+    public static func ensureDirectory(_ path: String, mode: mode_t) throws {
+        if !FileManager.default.fileExists(atPath: path) { try makeDirectory(path, mode: mode) }
+    }
+
     /// Creates a directory (and parents) and forces its mode.
     public static func makeDirectory(_ path: String, mode: mode_t) throws {
         do {
@@ -74,5 +79,29 @@ public enum FileIO {
         guard chmod(path, mode) == 0 else {
             throw Failure(path: path, reason: "cannot set mode: \(String(cString: strerror(errno)))")
         }
+    }
+}
+
+extension FileIO {
+    /// Replaces a small file's bytes without renaming it (a rename would leave a lock holder's
+    /// open file behind, unnamed).
+    public static func writeInPlace(_ text: String, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(path: path, reason: "cannot write: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+
+    /// Whether some process holds an flock on `path` now (probed with a non-blocking shared lock).
+    public static func isLocked(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return false
+        }
+        return errno == EWOULDBLOCK
     }
 }

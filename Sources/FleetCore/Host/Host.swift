@@ -57,6 +57,9 @@ public protocol Host: ProcessRunner {
     /// Starts a child whose output is read line by line while its stdin stays open.
     func startStreaming(_ invocation: Invocation) throws -> StreamingChild
     /// Replaces this process with `invocation`; returns only by throwing.
+    /// Starts a program in a session of its own that outlives this process (the fleet daemon),
+    /// its output appended to `log`; returns its pid.
+    func spawnDetached(_ invocation: Invocation, log: String) throws -> Int32
     func exec(_ invocation: Invocation) throws -> Never
     /// Sends `signal` to `pid`; false if there is no such process (or it is not ours).
     @discardableResult func signal(_ pid: Int32, _ signal: Int32) -> Bool
@@ -79,6 +82,8 @@ public protocol Host: ProcessRunner {
     /// Creates a directory and its parents, and forces its mode.
     func makeDirectory(_ path: String, mode: mode_t) throws
     func listDirectory(_ path: String) throws -> [String]
+    /// Renames a file (within one file system), replacing `to`.
+    func moveFile(_ from: String, to: String) throws
     func removeFile(_ path: String)
     /// Removes an empty directory (a directory with entries stays).
     func removeDirectory(_ path: String)

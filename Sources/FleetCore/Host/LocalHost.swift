@@ -72,6 +72,10 @@ public struct LocalHost: Host {
 
     public func exec(_ invocation: Invocation) throws -> Never { try LongRunning.exec(invocation) }
 
+    public func spawnDetached(_ invocation: Invocation, log: String) throws -> Int32 {
+        try ChildProcess(invocation, stdout: .file(log), stderr: .file(log), newSession: true).pid
+    }
+
     @discardableResult
     public func signal(_ pid: Int32, _ signal: Int32) -> Bool { kill(pid, signal) == 0 }
 
@@ -127,6 +131,12 @@ public struct LocalHost: Host {
     }
 
     public func removeFile(_ path: String) { unlink(path) }
+
+    public func moveFile(_ from: String, to: String) throws {
+        guard rename(from, to) == 0 else {
+            throw FileIO.Failure(path: from, reason: "cannot move to \(to): \(String(cString: strerror(errno)))")
+        }
+    }
 
     public func removeDirectory(_ path: String) { rmdir(path) }
 

@@ -18,6 +18,8 @@ public struct UnitInstaller: Sendable {
                 mosaic: context.mosaicExecutable, home: context.paths.home),
             FleetFiles.agentTemplate: FleetFiles.agentTemplateText(
                 mosaic: context.mosaicExecutable, home: context.paths.home, environmentFile: context.paths.unitEnvironmentFile),
+            FleetFiles.daemonUnit: FleetFiles.daemonUnitText(
+                mosaic: context.mosaicExecutable, home: context.paths.home, environmentFile: context.paths.unitEnvironmentFile),
         ]
     }
 
@@ -25,6 +27,8 @@ public struct UnitInstaller: Sendable {
     public var environmentFileText: String {
         "# Written by `mosaic fleet init` and `fleet up`: the PATH of the shell that ran them.\n"
             + UnitQuote.environmentFileLine("PATH", RuntimeLaunch(context: context, roster: roster).panePath) + "\n"
+            // `MOSAIC_SUPERVISE=off`: the daemon observes and journals but restarts nothing.
+            + (context.environment["MOSAIC_SUPERVISE"].map { UnitQuote.environmentFileLine("MOSAIC_SUPERVISE", $0) + "\n" } ?? "")
     }
 
     /// Writes what differs; returns the names written (empty: already up to date).
@@ -57,7 +61,9 @@ public struct UnitInstaller: Sendable {
     }
 
     /// The units this roster's agents need enabled (and the holder).
-    public var unitsToEnable: [String] { [FleetFiles.holderUnit] + roster.agents.map { FleetFiles.agentUnit($0.name) } }
+    public var unitsToEnable: [String] {
+        [FleetFiles.holderUnit, FleetFiles.daemonUnit] + roster.agents.map { FleetFiles.agentUnit($0.name) }
+    }
 
     /// Units enabled by a symlink in `default.target.wants`, read without a systemctl call.
     /// A missing directory means nothing is enabled; one that cannot be read is an error.

@@ -43,6 +43,9 @@ struct AgentNew: AsyncParsableCommand {
             let spec = try AgentDefinition.spec(name: name, role: chosen, runtime: runtime.flatMap(RuntimeKind.init(rawValue:)),
                                                 model: model, effort: effort, workdir: try resolvedWorkdir(context))
             let file = RosterFile(path: context.paths.roster)
+            // The daemon must not start the new agent on its own while this verb does.
+            let operation = try FleetOperation.lock(context.paths)
+            defer { operation.release() }
             let edited = try RosterEditor(text: try file.read(), path: file.path,
                                           loader: RosterLoader(defaults: context.rosterDefaults)).adding(spec)
             try file.replace(with: edited)
@@ -120,6 +123,9 @@ struct AgentRm: AsyncParsableCommand {
         try await guarded {
             let context = global.context
             let file = RosterFile(path: context.paths.roster)
+            // The daemon must not restart the agent between its stop and its removal from the roster.
+            let operation = try FleetOperation.lock(context.paths)
+            defer { operation.release() }
             let editor = RosterEditor(text: try file.read(), path: file.path, loader: RosterLoader(defaults: context.rosterDefaults))
             // Edit first (in memory): a roster that cannot be edited safely stops nothing.
             let edited = try editor.removing(name)

@@ -1,12 +1,17 @@
 import ArgumentParser
 import FleetCore
+import FleetDaemon
 import Foundation
 
 struct FleetUp: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
         abstract: "Start agents (all, or those named); running agents are left as they are.",
-        discussion: "Through their systemd units where a user manager runs, directly through tmux where not. Set MOSAIC_SYSTEMD=off to force tmux alone."
+        discussion: """
+        Through their systemd units where a user manager runs, directly through tmux where not. Set MOSAIC_SYSTEMD=off to force tmux alone. \
+        Also starts the fleet daemon if none runs (its unit, or detached with its log in <home>/fleet/daemon.log; MOSAIC_DAEMON=off: not), \
+        and journals what it started.
+        """
     )
 
     @OptionGroup var global: GlobalOptions
@@ -19,8 +24,17 @@ struct FleetUp: AsyncParsableCommand {
             let roster = try context.loadRoster()
             let selected = try roster.select(agents.names)
             let launcher = try Launcher(context: context, roster: roster)
+            // Held until the outcome is journaled: the daemon sees the fleet before this verb or after it.
+            let operation = try FleetOperation.lock(context.paths)
+            defer { operation.release() }
             if let warning = PersonaFile.prepare(selected, context: context) { Console.error(warning) }
             let outcomes = try await launcher.up(selected, progress: Console.progress)
+            // The operator's intent counts even when the runtime fails at once: it clears a crash loop.
+            await DaemonHooks.journal(outcomes, context: context, actions: [.started: .startedByUser, .failed: .startedByUser])
+            // Let go first: a daemon started now takes the lock for its first look, and under
+            // systemd (Type=notify) `systemctl start` waits for that look to end in READY=1.
+            operation.release()
+            await DaemonHooks.ensureDaemon(context)
             try OutcomePrinter.print(outcomes, json: json)
         }
     }
@@ -30,7 +44,7 @@ struct FleetDown: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "down",
         abstract: "Stop agents (all, or those named) and remove their heartbeats.",
-        discussion: "With no names, also stops the holder and the fleet's tmux server, unless sessions the roster does not name still run there."
+        discussion: "With no names, also stops the fleet daemon, the holder and the fleet's tmux server, unless sessions the roster does not name still run there. Journals what it stopped."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -43,8 +57,15 @@ struct FleetDown: AsyncParsableCommand {
             let roster = try context.loadRoster()
             let selected = try roster.select(agents.names)
             let launcher = try Launcher(context: context, roster: roster)
+            // Held until the outcome is journaled: the daemon sees the fleet before this verb or after it.
+            let operation = try FleetOperation.lock(context.paths)
+            defer { operation.release() }
+            // The daemon goes first, so it does not report the agents going down as deaths.
+            if agents.names.isEmpty { await DaemonHooks.stopDaemon(context) }
             let result = try await launcher.down(selected, all: agents.names.isEmpty)
             PersonaFile.removeAll(selected, runDirectory: context.paths.runDirectory)
+            // A dead or backing-off agent stopped by name must stay down too, not only a running one.
+            await DaemonHooks.journal(result.outcomes, context: context, actions: [.stopped: .stoppedByUser, .notRunning: .stoppedByUser])
             if !result.strays.isEmpty {
                 Console.note("tmux server kept: stray sessions still run there: \(result.strays.joined(separator: ", "))")
             } else if result.serverStopped {
@@ -71,8 +92,12 @@ struct FleetRestart: AsyncParsableCommand {
             let roster = try context.loadRoster()
             let selected = try roster.select(agents.names)
             let launcher = try Launcher(context: context, roster: roster)
+            // Held until the outcome is journaled: the daemon sees the fleet before this verb or after it.
+            let operation = try FleetOperation.lock(context.paths)
+            defer { operation.release() }
             if let warning = PersonaFile.prepare(selected, context: context) { Console.error(warning) }
             let outcomes = try await launcher.restart(selected, progress: Console.progress)
+            await DaemonHooks.journal(outcomes, context: context, actions: [.restarted: .restartedByUser, .failed: .restartedByUser])
             try OutcomePrinter.print(outcomes, json: json)
         }
     }
