@@ -137,7 +137,7 @@ struct PSDocumentDecodingTests {
         let agentKeys = ["kind", "name", "tenant_id", "host", "runtime", "role", "model", "effort", "systemdActive", "systemdEnabled",
                          "systemdState", "session", "paneAlive", "panePid", "paneCommand", "paneExitStatus", "paneExitSignal", "lastOutput",
                          "processCommand", "processState", "idleSeconds", "heartbeat", "driftFlag", "bootEnableWarning", "probe", "runState",
-                         "runtimeProcess", "state", "waitingFor", "silentBusy", "healthy", "problems"]
+                         "runtimeProcess", "state", "waitingFor", "silentBusy", "healthy", "problems", "lifecycle"]
         let strayKeys = ["kind", "name", "tenant_id", "host", "paneAlive", "panePid", "paneCommand", "idleSeconds"]
         guard case .array(let items) = try SnapshotRenderer.json(SampleFleet.snapshot) else { Issue.record("not an array"); return }
         func keys(_ value: JSON) -> [String] { if case .object(let fields) = value { fields.map(\.0) } else { [] } }

@@ -64,6 +64,11 @@ struct DaemonTests {
         try await Task.sleep(for: .seconds(6))
         let row = try #require(try await fleet.row("halt"))
         #expect(row["session"] as? String == "missing", "\(row)")
+        let life = row["lifecycle"] as? [String: Any]
+        #expect(life?["state"] as? String == "stopped-by-user" && life?["reason"] as? String == NSUserName(), "ps says who stopped it: \(row)")
+        #expect(try await fleet.row("keep")?["lifecycle"].flatMap { ($0 as? [String: Any])?["state"] as? String } == "running")
+        let table = try await fleet.mosaic(["fleet", "ps"]).stdout
+        #expect(table.contains("stopped by \(NSUserName())") && table.contains("LIFECYCLE"), "\(table)")
         let stops = try await events(fleet, ["--agent", "halt", "--kind", "stopped-by-user"])
         #expect(stops.count == 1)
         #expect(stops.first?["actor"] as? String == NSUserName())
@@ -101,6 +106,14 @@ struct DaemonTests {
         #expect(restarts == 2)
         try await Task.sleep(for: .seconds(3))
         #expect(try await events(fleet, ["--agent", "flop", "--kind", "agent-restarted"]).count == restarts, "no restarts once failed")
+        let row = try #require(try await fleet.row("flop"))
+        let life = try #require(row["lifecycle"] as? [String: Any], "ps shows the daemon's verdict: \(row)")
+        #expect(life["state"] as? String == "failed")
+        #expect((life["reason"] as? String)?.hasPrefix("crash loop") == true)
+        #expect((life["lastExit"] as? [String: Any])?["status"] as? Int == 1)
+        let check = try await fleet.mosaic(["fleet", "ps", "--check"])
+        #expect(check.status == 3)
+        #expect(check.stdout.contains("flop: exited with status 1, no heartbeat, failed (crash loop: more than 2 restarts within 1m), last exit status 1"), "\(check.stdout)")
 
         try await fleet.mosaic(["fleet", "up", "flop"])
         try await fleet.waitUntil("up NAME cleared it: the daemon restarts it again", timeout: .seconds(20)) {

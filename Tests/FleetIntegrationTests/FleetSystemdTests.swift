@@ -193,6 +193,8 @@ struct FleetSystemdTests {
     func verify() async throws {
         try await UserManager.with { manager in
             let fleet = try TestFleet(manager: manager)
+            // The daemon too: `fleet up` starts its unit (Type=notify), and verify checks it runs.
+            fleet.environment["MOSAIC_DAEMON"] = nil
             try fleet.writeRoster(agents: TestFleet.stubs(["alpha"]))
             let missing = try await fleet.mosaic(["fleet", "verify"])
             #expect(missing.status == 3)
@@ -203,6 +205,8 @@ struct FleetSystemdTests {
             #expect(notEnabled.stdout.contains("PROBLEM enabled: not enabled at boot: mosaic-holder.service, mosaic-daemon.service, mosaic-agent@alpha.service"))
             #expect(notEnabled.stdout.contains("fix: run `mosaic fleet init --enable`"))
             #expect(notEnabled.stdout.contains("ok      holder unit: mosaic-holder.service is active/running"))
+            #expect(try await manager.units()["mosaic-daemon.service"]?.sub == "running", "fleet up started the daemon's unit")
+            #expect(notEnabled.stdout.contains("ok      daemon: the fleet daemon runs (pid "), "\(notEnabled.stdout)")
 
             let lingerOn = try await fleet.json(["fleet", "init", "--enable", "--json"])["linger"] as? Bool
             let fixed = try await fleet.mosaic(["fleet", "verify"])

@@ -161,10 +161,31 @@ public final class UserManager: @unchecked Sendable {
     }
 
     /// Runs `body` with a fresh manager and stops it whatever happens.
+    /// Taking the cross-run lock, starting and stopping a manager block for seconds (flock turns,
+    /// polls for readiness): they run on threads of their own, never on the few threads of the
+    /// concurrency pool that every other test shares (2 on this machine: two waiters starved all).
     public static func with<T>(_ body: (UserManager) async throws -> T) async throws -> T {
-        let manager = try start()
-        defer { manager.stop() }
-        return try await body(manager)
+        let manager = try await onThread { try start() }
+        do {
+            let result = try await body(manager)
+            await onThread { manager.stop() }
+            return result
+        } catch {
+            await onThread { manager.stop() }
+            throw error
+        }
+    }
+
+    static func onThread<R: Sendable>(_ work: @escaping @Sendable () throws -> R) async throws -> R {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    static func onThread(_ work: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { work(); continuation.resume() }
+        }
     }
 }
 

@@ -71,7 +71,9 @@ public struct Verifier: Sendable {
 
     /// The fleet daemon (supervision, journal): running for this home, or not.
     func checkDaemon(_ add: (String, VerifyCheck.Level, String, String?) -> Void) {
-        if let pid = DaemonProbe.runningPid(context.paths) {
+        if context.environment["MOSAIC_DAEMON"] == "off" {
+            add("daemon", .info, "MOSAIC_DAEMON=off: no fleet daemon is started, so nothing restarts a crashed agent", nil)
+        } else if let pid = DaemonProbe.runningPid(context.paths) {
             add("daemon", .ok, "the fleet daemon runs (pid \(pid), socket \(context.paths.daemonSocket))", nil)
         } else {
             add("daemon", .problem, "no fleet daemon runs for this home: nothing supervises the agents or keeps the journal",
@@ -157,11 +159,7 @@ public struct Verifier: Sendable {
         } else {
             add("holder unit", .info, "\(FleetFiles.holderUnit) is \(holder.map { "\($0.active)/\($0.sub)" } ?? "inactive"); `mosaic fleet up` starts it", nil)
         }
-        if let daemon = units.first(where: { $0.name == FleetFiles.daemonUnit }), daemon.isActive {
-            add("daemon unit", .ok, "\(FleetFiles.daemonUnit) is \(daemon.active)/\(daemon.sub)", nil)
-        } else {
-            add("daemon unit", .problem, "\(FleetFiles.daemonUnit) is not running", "run `mosaic fleet up` or `systemctl --user start \(FleetFiles.daemonUnit)`")
-        }
+        // Whether the daemon runs (through this unit or not) is checkDaemon's one line.
         let agentUnits = Set(roster.agents.map { FleetFiles.agentUnit($0.name) })
         let failed = units.filter { agentUnits.contains($0.name) && $0.active == "failed" }.map(\.name)
         if !failed.isEmpty {

@@ -64,7 +64,7 @@ extension AgentRow: Codable {
     enum CodingKeys: String, CodingKey {
         case kind, name, tenant_id, host, runtime, role, model, effort, systemdActive, systemdEnabled, systemdState, session,
              paneAlive, panePid, paneCommand, paneExitStatus, paneExitSignal, lastOutput, processCommand, processState, idleSeconds,
-             heartbeat, driftFlag, bootEnableWarning, probe, runState, runtimeProcess, state, waitingFor, silentBusy, healthy, problems
+             heartbeat, driftFlag, bootEnableWarning, probe, runState, runtimeProcess, state, waitingFor, silentBusy, healthy, problems, lifecycle
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -101,6 +101,7 @@ extension AgentRow: Codable {
         try c.encode(silentBusy, forKey: .silentBusy)
         try c.encode(healthy, forKey: .healthy)
         try c.encode(problems, forKey: .problems)
+        try c.encode(lifecycle, forKey: .lifecycle)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -144,6 +145,7 @@ extension AgentRow: Codable {
             }
             return problem
         }
+        lifecycle = try c.decodeIfPresent(AgentLifecycle.self, forKey: .lifecycle)
     }
 }
 

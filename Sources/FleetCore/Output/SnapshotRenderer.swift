@@ -11,15 +11,20 @@ public enum SnapshotRenderer {
 
     public static func json(_ stray: StrayRow) throws -> JSON { try OrderedJSONEncoder().encode(stray) }
 
-    public static func table(_ snapshot: FleetSnapshot, width: Int?, color: Bool) -> String {
+    /// `now` dates the backoff countdowns (tests pass the snapshot's own time).
+    public static func table(_ snapshot: FleetSnapshot, width: Int?, color: Bool, now: Date? = nil) -> String {
         let probed = snapshot.agents.contains { $0.probe != nil }
         let modelled = snapshot.agents.contains { $0.model != nil || $0.effort != nil }
         var columns: [Table.Column] = [.init("AGENT"), .init("RUNTIME")]
         if modelled { columns.append(.init("MODEL")) }
         columns += [.init("SYSTEMD"), .init("PANE"), .init("PID"), .init("CMD"), .init("IDLE"), .init("HEARTBEAT"), .init("STATUS")]
         if probed { columns.append(.init("PROBE")) }
+        // Only where a daemon supervises: what it makes of each agent, and its restarts in the window.
+        let supervised = snapshot.agents.contains { $0.lifecycle != nil }
+        if supervised { columns += [.init("LIFECYCLE"), .init("RESTARTS")] }
         columns.append(.init("FLAGS", shrinkable: true))
         let rows = snapshot.agents.map { row -> [Table.Cell] in
+            let now = now ?? Date()
             let systemd: String
             if let active = row.systemdActive {
                 systemd = (active ? "active" : "inactive") + (row.systemdEnabled == true ? "/enabled" : "/disabled")
@@ -70,6 +75,14 @@ public enum SnapshotRenderer {
                 cells.append(row.probe.map { $0.answered ? Table.Cell("\($0.latencyMs ?? 0)ms", color: "32") : Table.Cell("no answer", color: "31") }
                              ?? "-")
             }
+            if supervised {
+                if let life = row.lifecycle {
+                    let color = life.state == "running" ? "32" : life.state == "failed" ? "31" : "33"
+                    cells += [Table.Cell(life.cell(now: now), color: color), Table.Cell(String(life.restarts))]
+                } else {
+                    cells += [Table.Cell("-"), Table.Cell("-")]
+                }
+            }
             var flags: [String] = []
             if row.driftFlag == true { flags.append("DRIFT(\(row.processCommand ?? row.paneCommand ?? "?"))") }
             if row.bootEnableWarning == true { flags.append("BOOT-ENABLE") }
@@ -80,6 +93,8 @@ public enum SnapshotRenderer {
         }
         var out = "tenant \(snapshot.tenant) · host \(snapshot.host) · socket \(snapshot.socket) · systemd "
             + (snapshot.systemdAvailable ? "user manager" : "n/a") + (snapshot.tmuxServerRunning ? "" : " · tmux server not running")
+            + (snapshot.daemonPid.map { " · daemon \($0)" } ?? "")
+            + (snapshot.recovery.map { " · recovering \($0.done)/\($0.total)" } ?? "")
             + "\n"
         out += Table(columns: columns, rows: rows).rendered(width: width, color: color)
         if !snapshot.strays.isEmpty {
@@ -93,8 +108,10 @@ public enum SnapshotRenderer {
         let unhealthy = snapshot.agents.filter { !$0.healthy }
         out += "\n\(snapshot.agents.count - unhealthy.count)/\(snapshot.agents.count) healthy"
         if !unhealthy.isEmpty {
-            out += "; " + unhealthy.map { "\($0.name): \($0.problems.filter(\.explainsUnhealthy).map(\.sentence).joined(separator: ", "))" }
-                .joined(separator: "; ")
+            out += "; " + unhealthy.map { row in
+                let why = row.problems.filter(\.explainsUnhealthy).map(\.sentence) + [row.lifecycle?.failureSentence].compactMap { $0 }
+                return "\(row.name): \(why.joined(separator: ", "))"
+            }.joined(separator: "; ")
         }
         return out + "\n"
     }

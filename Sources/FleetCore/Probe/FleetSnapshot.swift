@@ -17,10 +17,13 @@ public struct PlaneReadings: Sendable {
     public var probes: [String: ProbeOutcome]?
     /// Why a reachable systemd could not be read, if it could not.
     public var systemdError: String?
+    /// The fleet daemon's last lifecycle report, if one is on file (believed only while current).
+    public var lifecycle: LifecycleReport?
 
     public init(panes: [PaneInfo]?, units: [UnitState]?, enabledUnits: Set<String>?, linger: Bool?,
                 processes: [Int32: ProcessSample], heartbeats: [String: Heartbeat], lastOutput: [String: [String]] = [:],
-                probes: [String: ProbeOutcome]? = nil, systemdError: String? = nil) {
+                probes: [String: ProbeOutcome]? = nil, systemdError: String? = nil, lifecycle: LifecycleReport? = nil) {
+        self.lifecycle = lifecycle
         self.lastOutput = lastOutput
         self.systemdError = systemdError
         self.panes = panes
@@ -114,6 +117,8 @@ public struct AgentRow: Sendable, Equatable {
     public var healthy: Bool
     /// Why the agent is not healthy, or what else needs attention.
     public var problems: [Problem]
+    /// What the fleet daemon's supervisor makes of the agent; nil when no daemon reports.
+    public var lifecycle: AgentLifecycle? = nil
 }
 
 /// A session on the fleet's socket that the roster does not name.
@@ -138,6 +143,10 @@ public struct FleetSnapshot: Sendable, Equatable, Codable {
     public var agents: [AgentRow]
     public var strays: [StrayRow]
     public var warnings: [String]
+    /// The pid of the fleet daemon whose current report the rows' `lifecycle` comes from.
+    public var daemonPid: Int32? = nil
+    /// `recovering k/N` after a mass death, as the daemon reports it.
+    public var recovery: LifecycleReport.Recovery? = nil
 
     public var allHealthy: Bool { agents.allSatisfy(\.healthy) }
 
@@ -148,6 +157,14 @@ public struct FleetSnapshot: Sendable, Equatable, Codable {
         let unitByName = Dictionary((r.units ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let nowEpoch = now.timeIntervalSince1970
 
+        // A report the daemon stopped refreshing is not news: it is dead or stuck.
+        var warnings = r.systemdError.map { ["systemd could not be read: \($0)"] } ?? []
+        let report = r.lifecycle.flatMap { $0.isCurrent(now: now) ? $0 : nil }
+        if let stale = r.lifecycle, report == nil {
+            let age = Timestamp.parse(stale.updated).map { Duration.compact(ms: Int(now.timeIntervalSince($0) * 1000)) } ?? "?"
+            warnings.append("the fleet daemon (pid \(stale.daemonPid)) last reported \(age) ago: it is not running or is stuck; "
+                + "restarts are not happening (`mosaic fleet up` starts it, its log is in the fleet directory)")
+        }
         let rows = roster.agents.map { spec -> AgentRow in
             let pane = paneBySession[spec.name]
             let session: SessionState = r.panes == nil ? .noServer : pane == nil ? .missing : pane!.dead ? .dead : .running
@@ -244,7 +261,8 @@ public struct FleetSnapshot: Sendable, Equatable, Codable {
                 heartbeat: view, driftFlag: drift, bootEnableWarning: bootWarning, probe: probe,
                 runState: runState, runtimeProcess: liveness?.process.map(RuntimeProcess.init), state: reported?.reportedState,
                 waitingFor: reported?.waitingFor,
-                silentBusy: silentBusy, healthy: healthy, problems: problems)
+                silentBusy: silentBusy, healthy: healthy, problems: problems,
+                lifecycle: report?.agents[spec.name])
         }
 
         let named = Set(roster.agents.map(\.name)).union([roster.holderSession])
@@ -257,6 +275,6 @@ public struct FleetSnapshot: Sendable, Equatable, Codable {
         }
         return FleetSnapshot(tenant: roster.tenant, host: roster.host, socket: roster.socketName,
                              systemdAvailable: r.units != nil, tmuxServerRunning: r.panes != nil, agents: rows, strays: strays,
-                             warnings: r.systemdError.map { ["systemd could not be read: \($0)"] } ?? [])
+                             warnings: warnings, daemonPid: report?.daemonPid, recovery: report?.recovery)
     }
 }

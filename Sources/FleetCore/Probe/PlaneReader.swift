@@ -70,7 +70,8 @@ public struct PlaneReader: Sendable {
             panes: paneList, units: unitList,
             enabledUnits: unitList == nil ? nil : enabledUnits,
             linger: unitList == nil ? nil : context.lingerEnabled,
-            processes: processes, heartbeats: heartbeats, lastOutput: lastOutput, probes: probes, systemdError: systemdError)
+            processes: processes, heartbeats: heartbeats, lastOutput: lastOutput, probes: probes, systemdError: systemdError,
+            lifecycle: context.host.readFile(context.paths.lifecycleReport, limit: 1 << 22).flatMap(LifecycleReport.parse))
     }
 
     /// `nil` when no user manager is reachable; a failure when it is but would not answer.

@@ -25,6 +25,16 @@ public actor PolicySupervisor: SupervisionStep {
     /// When the supervisor wants to look again (a backoff ends), if sooner than the next tick.
     public func nextDeadline() -> Date? { core?.nextDeadline() }
 
+    public func lifecycle(roster: Roster, now: Date) -> (agents: [String: AgentLifecycle], recovery: LifecycleReport.Recovery?)? {
+        guard let core else { return nil }
+        var agents: [String: AgentLifecycle] = [:]
+        for spec in roster.agents {
+            guard let state = core.state(of: spec.name) else { continue }
+            agents[spec.name] = AgentLifecycle(state, restarts: core.restarts(of: spec.name, now: now), lastExit: core.lastExit(of: spec.name))
+        }
+        return (agents, core.recoveryProgress.map { LifecycleReport.Recovery(done: $0.done, total: $0.total) })
+    }
+
     public func step(previous: FleetSnapshot?, current: FleetSnapshot, roster: Roster, now: Date) async -> [JournalEvent] {
         let policy = SupervisorPolicy(roster: roster)
         if core == nil {

@@ -11,6 +11,8 @@ public protocol SupervisionStep: Sendable {
     func step(previous: FleetSnapshot?, current: FleetSnapshot, roster: Roster, now: Date) async -> [JournalEvent]
     /// When to look again if sooner than the next tick (a backoff that ends).
     func nextDeadline() async -> Date?
+    /// What it makes of each roster agent, for `ps` (nil: it decides nothing, so it reports nothing).
+    func lifecycle(roster: Roster, now: Date) async -> (agents: [String: AgentLifecycle], recovery: LifecycleReport.Recovery?)?
 }
 
 /// Reports what changed between snapshots; starts nothing.
@@ -21,6 +23,7 @@ public struct ObservingSupervisor: SupervisionStep {
         return SnapshotChanges.events(from: previous, to: current, now: now)
     }
     public func nextDeadline() async -> Date? { nil }
+    public func lifecycle(roster: Roster, now: Date) async -> (agents: [String: AgentLifecycle], recovery: LifecycleReport.Recovery?)? { nil }
 }
 
 /// What the daemon knows of itself, for `/api/v1/status`.
@@ -76,6 +79,8 @@ public struct SupervisorService: Service {
             var lastProblem: String?
             // Pane and server deaths pushed by tmux wake the loop at once; the tick is the backstop.
             let wake = FileWatch()
+            let report = ReportFile(path: context.paths.lifecycleReport, host: context.host, interval: interval, logger: logger)
+            defer { report.remove() }
             let pushes = Task { [followDeaths] in
                 if followDeaths { await Self.forwardDeaths(context: context, to: wake, logger: logger) }
             }
@@ -86,6 +91,7 @@ public struct SupervisorService: Service {
                 do {
                     // A CLI verb that is changing the fleet goes first; look again once it is done.
                     guard let operation = try FleetOperation.tryLock(context.paths) else {
+                        report.refresh(now: Date())
                         notifier.notify("WATCHDOG=1")
                         _ = await wake.wait(after: seen, timeout: .milliseconds(200))
                         continue
@@ -111,6 +117,9 @@ public struct SupervisorService: Service {
                     }
                     previous = snapshot
                     lastProblem = nil
+                    if let (agents, recovery) = await supervisor.lifecycle(roster: roster, now: Date()) {
+                        report.publish(LifecycleReport(daemonPid: getpid(), updated: Date(), interval: interval, recovery: recovery, agents: agents))
+                    }
                 } catch {
                     let problem = "\(error)"
                     if problem != lastProblem { logger.error("cannot read the fleet: \(problem); retrying every \(interval)") }
@@ -166,4 +175,50 @@ public struct LiveFleetSource: FleetSource {
         let readings = try await PlaneReader(context: context).read(roster: roster)
         return FleetSnapshot.join(roster: roster, readings: readings, now: Date())
     }
+}
+
+/// `<run>/lifecycle.json` (see `LifecycleReport`): written when it changes, and re-dated at least
+/// every interval while a CLI verb holds the fleet, so `ps` can tell a live daemon from a dead one.
+/// Removed when the supervisor stops. Unchecked Sendable: used only by the supervisor loop's task.
+final class ReportFile: @unchecked Sendable {
+    let path: String
+    let host: any FleetCore.Host
+    let interval: Duration
+    let logger: Logger
+    private var last: LifecycleReport?
+    private var written = Date.distantPast
+
+    init(path: String, host: any FleetCore.Host, interval: Duration, logger: Logger) {
+        self.path = path
+        self.host = host
+        self.interval = interval
+        self.logger = logger
+    }
+
+    func publish(_ report: LifecycleReport) {
+        var compared = report
+        compared.updated = last?.updated ?? ""
+        let now = Date()
+        // Unchanged and recent: nothing to write (an idle fleet costs one write per interval).
+        if compared == last, now.timeIntervalSince(written) < interval.timeInterval { return }
+        write(report, at: now)
+    }
+
+    func refresh(now: Date) {
+        guard var report = last, now.timeIntervalSince(written) >= interval.timeInterval else { return }
+        report.updated = Timestamp.format(now)
+        write(report, at: now)
+    }
+
+    private func write(_ report: LifecycleReport, at now: Date) {
+        do {
+            try host.writeFile(try report.serialized(), to: path, mode: 0o600)
+            last = report
+            written = now
+        } catch {
+            logger.error("cannot write the lifecycle report \(path): \(error)")
+        }
+    }
+
+    func remove() { host.removeFile(path) }
 }
