@@ -44,6 +44,16 @@ struct DaemonTests {
         let exit = try await events(fleet, ["--agent", "a", "--kind", "agent-exited"]).first
         #expect((exit?["detail"] as? [String: Any])?["signal"] as? String == "SIGKILL", "\(String(describing: exit))")
 
+        // A send is journaled with its id, verdict and size, never its text.
+        let send = try await fleet.mosaic(["agent", "send", "b", "-m", "the secret plan", "--id", "m-42", "--verify"])
+        #expect(send.status == 0, "\(send.stdout) \(send.stderr)")
+        let sent = try await events(fleet, ["--kind", "message-sent"])
+        #expect(sent.count == 1)
+        let detail = sent.first?["detail"] as? [String: Any]
+        #expect(detail?["messageId"] as? String == "m-42" && detail?["verdict"] as? String == "accepted", "\(sent)")
+        #expect((detail?["bytes"] as? Int ?? 0) > 0)
+        #expect(!(try await fleet.mosaic(["fleet", "events", "--json"]).stdout.contains("secret")), "the text stays out of the journal")
+
         let down = try await fleet.mosaic(["fleet", "down"])
         #expect(down.status == 0, "\(down.stderr)")
         #expect(down.stderr.contains("fleet daemon stopped (pid \(daemon))"), "\(down.stderr)")

@@ -177,12 +177,13 @@ struct PiTests {
 
     @Test("a send while pi works waits for the turn's end (its heartbeat says busy), then is accepted")
     func sendWhileBusy() async throws {
-        let server = try FakeOpenAIServer(delay: 3)
+        // A turn long enough that a loaded machine's slower ps calls cannot miss it being busy.
+        let server = try FakeOpenAIServer(delay: 6)
         let fleet = try fleet(server)
         #expect(try await fleet.mosaic(["fleet", "up"]).status == 0)
         try await waitForEditor(fleet)
         try await fleet.type("First question.", into: "pi1")
-        try await fleet.waitUntil("busy", timeout: .seconds(10)) { try await fleet.runtimeRow("pi1")?.state == "busy" }
+        try await fleet.waitUntil("busy", timeout: .seconds(15)) { try await fleet.runtimeRow("pi1")?.state == "busy" }
         let sent = try await fleet.mosaic(["agent", "send", "pi1", "-m", "Second question.", "--verify", "--json"])
         let verdict = try json(sent)
         #expect(sent.status == 0 && verdict["verdict"] as? String == "accepted", "\(verdict)")

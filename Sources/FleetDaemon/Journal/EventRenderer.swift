@@ -22,6 +22,9 @@ public enum EventRenderer {
         if let pid = d.pid { parts.append("pid \(pid)") }
         if let count = d.count, d.message == nil { parts.append("\(count)") }
         if let via = d.via { parts.append("via \(via)") }
+        if let id = d.messageId { parts.append("msg \(id)") }
+        if let verdict = d.verdict { parts.append(verdict) }
+        if let bytes = d.bytes { parts.append("\(bytes) bytes") }
         if let message = d.message { parts.append(message) }
         if let path = d.path { parts.append(path) }
         if let last = d.lastOutput { parts.append("last output: \(last)") }

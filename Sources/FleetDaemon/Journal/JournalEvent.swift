@@ -42,12 +42,14 @@ public struct EventKind: RawRepresentable, Hashable, Codable, Sendable, CustomSt
     public static let journalCorrupt = EventKind(rawValue: "journal-corrupt")
     /// The journal file was deleted under the daemon; a new one was started.
     public static let journalRecreated = EventKind(rawValue: "journal-recreated")
+    /// `agent send` / `agent reset`: the message id, the verdict (if verified) and its size, never its text.
+    public static let messageSent = EventKind(rawValue: "message-sent")
 
     /// The kinds this binary writes (for `--kind` help and validation).
     public static let known: [EventKind] = [
         .daemonStarted, .daemonAdopted, .daemonStopped, .agentStarted, .agentExited, .agentVanished, .stateChanged,
         .startedByUser, .stoppedByUser, .restartedByUser, .agentAdopted, .agentRestarted, .agentBackoff, .agentFailed,
-        .agentHung, .agentRecovered, .massDeath, .recoveryComplete, .journalCorrupt, .journalRecreated,
+        .agentHung, .agentRecovered, .massDeath, .recoveryComplete, .journalCorrupt, .journalRecreated, .messageSent,
     ]
 }
 
@@ -64,10 +66,17 @@ public struct EventDetail: Codable, Equatable, Sendable {
     public var path: String?
     public var via: String?
     public var message: String?
+    /// A sent message's id, verdict (`accepted`, `draft`, `busy`, `unverifiable`; absent unverified) and bytes.
+    public var messageId: String?
+    public var verdict: String?
+    public var bytes: Int?
 
     public init(status: Int32? = nil, signal: String? = nil, lastOutput: String? = nil, from: String? = nil,
                 to: String? = nil, pid: Int32? = nil, count: Int? = nil, path: String? = nil, via: String? = nil,
-                message: String? = nil) {
+                message: String? = nil, messageId: String? = nil, verdict: String? = nil, bytes: Int? = nil) {
+        self.messageId = messageId
+        self.verdict = verdict
+        self.bytes = bytes
         self.status = status
         self.signal = signal
         self.lastOutput = lastOutput
