@@ -10,7 +10,7 @@ struct DaemonTests {
     /// A fleet whose `fleet up` starts the daemon (TestFleet turns it off for everyone else).
     static func fleet(_ names: [String], command: String? = nil, lifecycle: String = "") throws -> TestFleet {
         let fleet = try TestFleet()
-        fleet.environment["MOSAIC_DAEMON"] = nil
+        fleet.environment["MOSAIC_DAEMON"] = .some(nil)
         try fleet.writeRoster(agents: TestFleet.stubs(names, command: command), interval: 1, extra: lifecycle)
         return fleet
     }

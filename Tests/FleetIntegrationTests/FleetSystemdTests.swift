@@ -194,7 +194,7 @@ struct FleetSystemdTests {
         try await UserManager.with { manager in
             let fleet = try TestFleet(manager: manager)
             // The daemon too: `fleet up` starts its unit (Type=notify), and verify checks it runs.
-            fleet.environment["MOSAIC_DAEMON"] = nil
+            fleet.environment["MOSAIC_DAEMON"] = .some(nil)
             try fleet.writeRoster(agents: TestFleet.stubs(["alpha"]))
             let missing = try await fleet.mosaic(["fleet", "verify"])
             #expect(missing.status == 3)

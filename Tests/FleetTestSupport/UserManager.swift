@@ -22,8 +22,11 @@ public final class UserManager: @unchecked Sendable {
     public static let lockPath = NSTemporaryDirectory() + "/mosaic-systemd-tests.lock"
 
     public let root: String
-    public let process: ChildProcess
+    /// The manager's process (a new one after `reboot()`).
+    public var process: ChildProcess { lock.withLock { current } }
     public var pid: pid_t { process.pid }
+    private var current: ChildProcess
+    private let binary: String
     private let lockFile: LockFile
     private var stopped = false
     private let lock = NSLock()
@@ -77,11 +80,50 @@ public final class UserManager: @unchecked Sendable {
         for dir in ["runtime", "config", "home"] {
             try FileIO.makeDirectory("\(root)/\(dir)", mode: 0o700)
         }
+        return try withMarker {
+            let process: ChildProcess
+            do {
+                process = try spawn(binary, root: root)
+            } catch {
+                try? FileManager.default.removeItem(atPath: root)
+                throw error
+            }
+            let manager = UserManager(root: root, process: process, binary: binary, lockFile: lockFile)
+            lockFile.record("\(getpid()) \(manager.pid)")
+            do {
+                try manager.waitUntilAnswering(process)
+            } catch {
+                manager.stop()
+                throw error
+            }
+            return manager
+        }
+    }
+
+    /// A reboot as this user's manager sees one: the manager stops (taking every unit, and with the
+    /// holder the fleet's tmux server), its runtime directory is emptied as a reboot's tmpfs would
+    /// be, and a new manager starts on the same configuration, running what is enabled.
+    public func reboot() throws {
+        let old = process
+        old.stop(grace: 10)
+        let runtime = runtimeDirectory
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: runtime)) ?? [] {
+            try? FileManager.default.removeItem(atPath: "\(runtime)/\(entry)")
+        }
+        try Self.withMarker {
+            let next = try Self.spawn(binary, root: root)
+            lock.withLock { current = next }
+            lockFile.record("\(getpid()) \(next.pid)")
+            try waitUntilAnswering(next)
+        }
+    }
+
+    /// Runs `body` (a manager's start, until it answers) with /run/systemd/system present.
+    private static func withMarker<T>(_ body: () throws -> T) throws -> T {
         let marker = "/run/systemd/system"
         var createdMarker = false
         if !FileManager.default.fileExists(atPath: marker) {
             do { try FileManager.default.createDirectory(atPath: marker, withIntermediateDirectories: true) } catch {
-                try? FileManager.default.removeItem(atPath: root)
                 throw Unavailable(description: "systemd --user needs \(marker), which could not be created: \(error)")
             }
             createdMarker = true
@@ -89,6 +131,11 @@ public final class UserManager: @unchecked Sendable {
         // Only needed while the manager starts: while it exists, other programs (apt's
         // deb-systemd-invoke) believe systemd is PID 1.
         defer { if createdMarker { rmdir(marker) } }
+        return try body()
+    }
+
+    /// Starts `systemd --user` on `root`'s directories, with exactly the environment it needs.
+    private static func spawn(_ binary: String, root: String) throws -> ChildProcess {
 
         var env = ProcessInfo.processInfo.environment.filter { key, _ in
             !key.hasPrefix("MOSAIC_") && !key.hasPrefix("TMUX") && !key.hasPrefix("XDG_")
@@ -103,36 +150,33 @@ public final class UserManager: @unchecked Sendable {
         for (key, value) in env { changes[key] = value }
         let logPath = "\(root)/manager.log"
         // A posix_spawned child reaped by its own pid, not Foundation's Process: see ChildProcess.
-        let process: ChildProcess
         do {
-            process = try ChildProcess(Invocation(binary, ["--user"], environment: changes), stdout: .file(logPath), stderr: .file(logPath))
+            return try ChildProcess(Invocation(binary, ["--user"], environment: changes), stdout: .file(logPath), stderr: .file(logPath))
         } catch {
-            try? FileManager.default.removeItem(atPath: root)
             throw Unavailable(description: "could not run \(binary) --user: \(error)")
         }
-        let manager = UserManager(root: root, process: process, lockFile: lockFile)
-        lockFile.record("\(getpid()) \(manager.pid)")
+    }
 
+    private func waitUntilAnswering(_ process: ChildProcess) throws {
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
             if !process.isRunning {
-                let text = FileIO.readSmall(logPath) ?? ""
-                manager.stop()
+                let text = FileIO.readSmall("\(root)/manager.log") ?? ""
                 throw Unavailable(description: "systemd --user exited with status \(process.terminationStatus ?? -1): \(text.suffix(400))")
             }
             if FileManager.default.fileExists(atPath: "\(root)/runtime/systemd/private"),
-               ["running", "degraded"].contains(manager.systemState()) {
-                return manager
+               ["running", "degraded"].contains(systemState()) {
+                return
             }
             usleep(20_000)
         }
-        manager.stop()
         throw Unavailable(description: "systemd --user did not answer within 15 s")
     }
 
-    private init(root: String, process: ChildProcess, lockFile: LockFile) {
+    private init(root: String, process: ChildProcess, binary: String, lockFile: LockFile) {
         self.root = root
-        self.process = process
+        current = process
+        self.binary = binary
         self.lockFile = lockFile
     }
 
@@ -176,13 +220,13 @@ public final class UserManager: @unchecked Sendable {
         }
     }
 
-    static func onThread<R: Sendable>(_ work: @escaping @Sendable () throws -> R) async throws -> R {
+    public static func onThread<R: Sendable>(_ work: @escaping @Sendable () throws -> R) async throws -> R {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
         }
     }
 
-    static func onThread(_ work: @escaping @Sendable () -> Void) async {
+    public static func onThread(_ work: @escaping @Sendable () -> Void) async {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread { work(); continuation.resume() }
         }
