@@ -90,4 +90,16 @@ struct LifecycleReportTests {
         #expect(table.contains("crashed: exited with status 1"), "\(table)")
         #expect(table.contains("failed (crash loop: more than 5 restarts within 10m), last exit status 1: \"Error: no API key\""), "\(table)")
     }
+
+    @Test("a oneshot agent unit still active after its pane died: ps names the disagreement instead of showing it silently")
+    func planesDisagree() {
+        var readings = SampleFleet.readings
+        readings.units = (readings.units ?? []) + [UnitState(name: "mosaic-agent@killed.service", load: "loaded", active: "active", sub: "exited")]
+        let snapshot = FleetSnapshot.join(roster: SampleFleet.roster, readings: readings, now: Self.now)
+        let killed = snapshot.agents.first { $0.name == "killed" }
+        #expect(killed?.session == .dead && killed?.systemdActive == true)
+        #expect(killed?.problems.contains(.unitActiveWithoutPane) == true, "\(String(describing: killed?.problems))")
+        #expect(Problem(sentence: Problem.unitActiveWithoutPane.sentence) == .unitActiveWithoutPane)
+        #expect(snapshot.agents.first { $0.name == "coder" }?.problems.contains(.unitActiveWithoutPane) == false, "active with a live pane agrees")
+    }
 }

@@ -238,6 +238,9 @@ public struct FleetSnapshot: Sendable, Equatable, Codable {
             if bootWarning == true {
                 problems.append(systemdEnabled == false ? .notEnabledAtBoot : .lingerOff)
             }
+            // The agent unit is a oneshot that stays active while the pane it made dies: say so
+            // rather than let the SYSTEMD column contradict the PANE column silently.
+            if systemdActive == true && session != .running { problems.append(.unitActiveWithoutPane) }
             let stopped: Bool
             if case .stopped? = liveness { stopped = true } else { stopped = process?.isStopped == true }
             let healthy = session == .running && health == .healthy && (probe?.answered ?? true) && !stopped && !silentBusy

@@ -186,6 +186,8 @@ public enum Problem: Sendable, Hashable, Codable, CustomStringConvertible {
     case drift(runsAs: String?)
     case notEnabledAtBoot
     case lingerOff
+    /// The planes disagree: systemd says the agent's unit is active, tmux has no live pane for it.
+    case unitActiveWithoutPane
     /// A sentence this version does not know (from another version's `ps --json`), kept as is.
     case unrecognized(String)
 
@@ -207,6 +209,7 @@ public enum Problem: Sendable, Hashable, Codable, CustomStringConvertible {
         case .drift(let runsAs): return "drift: runs \(runsAs ?? "?")"
         case .notEnabledAtBoot: return "not enabled at boot"
         case .lingerOff: return "linger off"
+        case .unitActiveWithoutPane: return "systemd unit active, but no live pane"
         case .unrecognized(let sentence): return sentence
         }
     }
@@ -229,7 +232,7 @@ public enum Problem: Sendable, Hashable, Codable, CustomStringConvertible {
             return String(sentence.dropFirst(prefix.count).dropLast(suffix.count))
         }
         let fixed: [Problem] = [.noServer, .noSession, .exited(status: nil), .processStopped(command: nil, pid: nil), .noHeartbeat,
-                                .heartbeatStale, .heartbeatFuture, .probeUnanswered, .notEnabledAtBoot, .lingerOff]
+                                .heartbeatStale, .heartbeatFuture, .probeUnanswered, .notEnabledAtBoot, .lingerOff, .unitActiveWithoutPane]
         if let problem = fixed.first(where: { $0.sentence == sentence }) {
             self = problem
         } else if let status = after("exited with status ").flatMap({ Int32($0) }) {
