@@ -151,6 +151,75 @@ struct DaemonTests {
         try await stopAll(fleet)
     }
 
+    @Test("a daemon SIGKILLed in the middle of a paced recovery and started again finishes it: every agent back, no duplicate session")
+    func killMidRecovery() async throws {
+        let lifecycle = """
+        lifecycle:
+          maxConcurrentStarts: 1
+
+        """
+        let fleet = try Self.fleet(["m1", "m2", "m3", "m4"], lifecycle: lifecycle)
+        try await fleet.mosaic(["fleet", "up"])
+        try await fleet.waitUntil("the fleet is healthy", timeout: .seconds(20)) {
+            try await fleet.ps().filter { $0["kind"] as? String == "agent" }.allSatisfy { $0["healthy"] as? Bool == true }
+        }
+        let first = try #require(DaemonProbe.runningPid(fleet.paths))
+        try await fleet.tmux.killServer()
+        // One start in flight at a time: kill the daemon once the first agent is back, the rest not yet.
+        try await fleet.waitUntil("the recovery has begun", timeout: .seconds(20)) {
+            let sessions = try await fleet.tmux.listPanes()?.map(\.sessionName) ?? []
+            return sessions.contains { $0.hasPrefix("m") }
+        }
+        kill(first, SIGKILL)
+        try await fleet.waitUntil("the lock is free") { DaemonProbe.runningPid(fleet.paths) == nil }
+        // Started by hand, not by `fleet up` (which would start the missing agents itself).
+        let daemon = try ChildProcess(Invocation(fleet.binary, ["daemon", "--home", fleet.home], environment: fleet.environment), stdout: .null)
+        defer { daemon.stop(grace: 5) }
+        try await fleet.waitUntil("every agent is back and healthy", timeout: .seconds(30)) {
+            let rows = try await fleet.ps().filter { $0["kind"] as? String == "agent" }
+            return rows.count == 4 && rows.allSatisfy { $0["healthy"] as? Bool == true }
+        }
+        try await Task.sleep(for: .seconds(2))
+        let sessions = try await fleet.tmux.listPanes()?.map(\.sessionName).sorted() ?? []
+        #expect(sessions == ["_holder", "m1", "m2", "m3", "m4"], "one session each: \(sessions)")
+        try await stopAll(fleet)
+    }
+
+    @Test("a hung agent (one heartbeat, then silence while its pane lives) gets a hung event; with onHang: restart it is replaced, its neighbour only reported")
+    func hung() async throws {
+        // tmux continues a SIGSTOPped pane process at once (see the aider tests), so the hang is a
+        // runtime that beats once and then never again while its process lives on.
+        let hang = "sh -c 'mosaic agent heartbeat; exec sleep 86400'"
+        let agents = """
+          - name: fix
+            runtime: custom
+            command: "\(hang)"
+            onHang: restart
+          - name: tell
+            runtime: custom
+            command: "\(hang)"
+
+        """
+        let fleet = try TestFleet()
+        fleet.environment["MOSAIC_DAEMON"] = .some(nil)
+        try fleet.writeRoster(agents: agents, interval: 1)
+        try await fleet.mosaic(["fleet", "up"])
+        let fix = try #require(try await fleet.row("fix")?["panePid"] as? Int)
+        let tell = try #require(try await fleet.row("tell")?["panePid"] as? Int)
+        try await fleet.waitUntil("both are reported hung", timeout: .seconds(30)) {
+            Set(try await events(fleet, ["--kind", "agent-hung"]).compactMap { $0["agent"] as? String }) == ["fix", "tell"]
+        }
+        let reason = try await events(fleet, ["--kind", "agent-hung", "--agent", "tell"]).first
+        #expect((reason?["detail"] as? [String: Any])?["message"] as? String == "heartbeat-stale", "\(String(describing: reason))")
+        try await fleet.waitUntil("fix is replaced by a new pane", timeout: .seconds(30)) {
+            try await fleet.row("fix")?["panePid"] as? Int != fix
+        }
+        #expect(try await events(fleet, ["--kind", "agent-restarted", "--agent", "fix"]).count >= 1)
+        #expect(try await fleet.row("tell")?["panePid"] as? Int == tell, "onHang: notify (the default) only reports")
+        #expect(try await events(fleet, ["--kind", "agent-restarted", "--agent", "tell"]).isEmpty)
+        try await stopAll(fleet)
+    }
+
     @Test("a daemon killed with SIGKILL and started again adopts the fleet exactly as it was")
     func adoptAfterKill() async throws {
         let fleet = try Self.fleet(["x", "y"])

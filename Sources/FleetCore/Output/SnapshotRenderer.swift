@@ -64,7 +64,9 @@ public enum SnapshotRenderer {
                 Table.Cell(systemd),
                 pane,
                 Table.Cell(row.panePid.map(String.init) ?? "-"),
-                Table.Cell(row.processCommand ?? row.paneCommand ?? "-"),
+                // A dead pane's command is the first word tmux saw of its start command, which for
+                // mosaic's own launch line is the PATH assignment: no program name, so a dash.
+                Table.Cell(row.processCommand ?? row.paneCommand.flatMap { $0.contains("=") ? nil : $0 } ?? "-"),
                 Table.Cell(row.idleSeconds.map(Duration.compact(seconds:)) ?? "-"),
                 Table.Cell(hbText, color: hbColor),
                 // Only what a healthy heartbeat says: a stale "busy" is old news.
