@@ -274,8 +274,9 @@ struct FleetSystemdTests {
             let bin = fleet.home + "/bin"
             try FileIO.makeDirectory(bin, mode: 0o755)
             // A stand-in `codex` that runs the stub, found only through MOSAIC_RUNTIME_BIN in this shell.
-            FileManager.default.createFile(atPath: bin + "/codex", contents: Data("#!/bin/sh\nexec mosaic agent stub\n".utf8),
-                                           attributes: [.posixPermissions: 0o755])
+            // Written close-on-exec: a descriptor open for writing that a child forked meanwhile by
+            // another test inherits makes exec fail with ETXTBSY (Text file busy) for as long as it lives.
+            try FileIO.writeAtomically("#!/bin/sh\nexec mosaic agent stub\n", to: bin + "/codex", mode: 0o755)
             fleet.environment["MOSAIC_RUNTIME_BIN"] = bin
             try fleet.writeRoster(agents: "  - name: coder\n    runtime: codex\n")
             let up = try await fleet.mosaic(["fleet", "up"])
