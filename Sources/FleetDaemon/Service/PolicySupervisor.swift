@@ -23,7 +23,13 @@ public actor PolicySupervisor: SupervisionStep {
     static let intentKinds: Set<EventKind> = [.stoppedByUser, .startedByUser, .restartedByUser]
 
     /// When the supervisor wants to look again (a backoff ends), if sooner than the next tick.
-    public func nextDeadline() -> Date? { core?.nextDeadline() }
+    /// While starts are in flight (a recovery, paced), look again every half second: a slot freed by
+    /// an agent turning healthy is handed on at once, not at the next tick.
+    public func nextDeadline() -> Date? {
+        guard let core else { return nil }
+        let soon = core.startsInFlight > 0 || core.recoveryProgress != nil ? Date().addingTimeInterval(0.5) : nil
+        return [core.nextDeadline(), soon].compactMap { $0 }.min()
+    }
 
     public func lifecycle(roster: Roster, now: Date) -> (agents: [String: AgentLifecycle], recovery: LifecycleReport.Recovery?)? {
         guard let core else { return nil }
