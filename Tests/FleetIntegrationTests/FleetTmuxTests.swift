@@ -102,6 +102,10 @@ struct FleetTmuxTests {
         #expect((awake["probe"] as? [String: Any])?["answered"] as? Bool == true)
         // Probe requests are cleaned up afterwards.
         #expect(!FileManager.default.fileExists(atPath: fleet.store.probePath("awake")))
+        // The unanswered one is journaled, the answered one is not.
+        let journaled = try await fleet.mosaic(["fleet", "events", "--json", "--kind", "probe-failed"]).stdout
+            .split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(journaled.compactMap { $0["agent"] as? String } == ["sleepy"], "\(journaled)")
     }
 
     @Test("an answer that does not echo the nonce is not an answer")

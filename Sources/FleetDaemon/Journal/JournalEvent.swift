@@ -44,12 +44,14 @@ public struct EventKind: RawRepresentable, Hashable, Codable, Sendable, CustomSt
     public static let journalRecreated = EventKind(rawValue: "journal-recreated")
     /// `agent send` / `agent reset`: the message id, the verdict (if verified) and its size, never its text.
     public static let messageSent = EventKind(rawValue: "message-sent")
+    /// `fleet ps --probe`: an agent did not answer its nonce in time.
+    public static let probeFailed = EventKind(rawValue: "probe-failed")
 
     /// The kinds this binary writes (for `--kind` help and validation).
     public static let known: [EventKind] = [
         .daemonStarted, .daemonAdopted, .daemonStopped, .agentStarted, .agentExited, .agentVanished, .stateChanged,
         .startedByUser, .stoppedByUser, .restartedByUser, .agentAdopted, .agentRestarted, .agentBackoff, .agentFailed,
-        .agentHung, .agentRecovered, .massDeath, .recoveryComplete, .journalCorrupt, .journalRecreated, .messageSent,
+        .agentHung, .agentRecovered, .massDeath, .recoveryComplete, .journalCorrupt, .journalRecreated, .messageSent, .probeFailed,
     ]
 }
 

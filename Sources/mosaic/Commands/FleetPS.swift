@@ -1,5 +1,6 @@
 import ArgumentParser
 import FleetCore
+import FleetDaemon
 import Foundation
 
 struct FleetPS: AsyncParsableCommand {
@@ -39,6 +40,13 @@ struct FleetPS: AsyncParsableCommand {
                 .read(roster: roster, probeTimeout: probe ? .milliseconds(Int(probeTimeout * 1000)) : nil)
             let snapshot = FleetSnapshot.join(roster: roster, readings: readings, now: Date())
             snapshot.warnings.forEach { Console.error($0) }
+            // An unanswered probe is news for the journal (nobody else asks the agent this).
+            let unanswered = snapshot.agents.filter { $0.probe?.answered == false }.map { row in
+                JournalEvent(ts: Date(), tenant_id: row.tenant_id, host: row.host, agent: row.name, kind: .probeFailed,
+                             detail: EventDetail(message: "no answer to nonce \(row.probe?.nonce ?? "?") within \(probeTimeout) s"),
+                             actor: context.userName)
+            }
+            if let warning = await Journal.recordFromCLI(unanswered, paths: context.paths) { Console.error(warning) }
             if json {
                 try Console.json(FleetDocument(snapshot))
             } else {
