@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Synchronization
 @testable import FleetCore
 
 /// The core against the fake host: every plane read, every file written, nothing spawned.
@@ -196,7 +197,7 @@ struct FileLockTests {
 struct SidecarInMemoryTests {
     static let run = "/run/fleet"
 
-    func until(_ what: String, timeout: Duration = .seconds(3), _ condition: () -> Bool) async throws {
+    func until(_ what: String, timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         // Checked once more after the deadline: a busy machine may wake this loop late, not the condition.
         while true {
@@ -217,11 +218,10 @@ struct SidecarInMemoryTests {
         let adapter = SleepingRuntime()
         let sidecar = RuntimeSidecar(options: .init(agent: "s1", pid: 50, adapter: adapter, interval: .seconds(60),
                                                     heartbeats: heartbeats, states: states, host: host, poll: .seconds(10)))
-        let running = Task {
-            await withCheckedContinuation { (done: CheckedContinuation<RuntimeSidecar.Exit, Never>) in
-                Thread.detachNewThread { done.resume(returning: sidecar.run()) }
-            }
-        }
+        // The sidecar's thread starts here, not inside a Task: a starved concurrency pool (2 threads
+        // on a loaded 2-core machine) must not keep it from starting at all.
+        let exit = Mutex<RuntimeSidecar.Exit?>(nil)
+        Thread.detachNewThread { let result = sidecar.run(); exit.withLock { $0 = result } }
         defer { sidecar.stop() }
         try await until("the first heartbeat") { heartbeats.read("s1")?.pid == 50 }
         let report = StatusUpdate.waiting("test:asked", for: .approval).applied(to: nil, now: host.now())
@@ -229,7 +229,7 @@ struct SidecarInMemoryTests {
         try await until("the report reaches the heartbeat") { heartbeats.read("s1")?.status == "waiting" }
         host.addProcess(pid: 50, comm: "sleep", state: "Z", startTime: 7)
         host.put(states.path("s1"), report.serialized())  // wakes the loop, which finds the process gone
-        #expect(await running.value == .processGone)
+        try await until("the sidecar leaves") { exit.withLock { $0 } == .processGone }
         #expect(host.invocations.isEmpty, "nothing spawned")
     }
 }
