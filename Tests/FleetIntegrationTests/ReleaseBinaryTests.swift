@@ -26,7 +26,10 @@ struct ReleaseBinaryTests {
         defer { try? FileManager.default.removeItem(atPath: alone) }
         // The path as the kernel names it (`/proc/self/exe`, which mosaic puts in its hook commands).
         let copy = URL(fileURLWithPath: alone).standardizedFileURL.path + "/mosaic"
-        try FileManager.default.copyItem(atPath: built, toPath: copy)
+        // Copied by `cp`, not in this process: a write descriptor of ours inherited by a child
+        // another test forks meanwhile makes exec of the copy fail with ETXTBSY.
+        let copied = try SpawnRunner.runBlocking(Invocation("cp", [built, copy]))
+        #expect(copied.status == 0, "\(copied.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: alone) == ["mosaic"], "nothing beside it")
 
         let fleet = try TestFleet()
