@@ -20,15 +20,15 @@ struct LifecycleReportTests {
     func states() {
         let at = Self.now
         let running = AgentLifecycle(.running(since: at), restarts: 0, lastExit: nil)
-        #expect(running.state == "running" && running.since == Timestamp.format(at) && running.cell(now: at) == "running")
+        #expect(running.state == .running && running.since == Timestamp.format(at) && running.cell(now: at) == "running")
         let backoff = AgentLifecycle(.backoff(until: at.addingTimeInterval(8)), restarts: 2, lastExit: AgentExit(signal: 9))
         #expect(backoff.cell(now: at) == "backoff 8s")
         #expect(backoff.cell(now: at.addingTimeInterval(30)) == "backoff 0ms", "never negative")
         let stopped = AgentLifecycle(.stoppedByUser(actor: "alice", at: at), restarts: 0, lastExit: nil)
-        #expect(stopped.state == "stopped-by-user" && stopped.cell(now: at) == "stopped by alice")
+        #expect(stopped.state == .stoppedByUser && stopped.cell(now: at) == "stopped by alice")
         #expect(AgentLifecycle(.recovering, restarts: 1, lastExit: nil).cell(now: at) == "recovering")
         #expect(AgentLifecycle(.exited(AgentExit(status: 0)), restarts: 0, lastExit: nil).lastExit == AgentExit(status: 0))
-        #expect(Self.crashed.state == "failed")
+        #expect(Self.crashed.state == .failed)
         #expect(Self.crashed.reason == "crash loop: more than 5 restarts within 10m")
         #expect(Self.crashed.failureSentence == "failed (crash loop: more than 5 restarts within 10m), last exit status 1: \"Error: no API key\"")
         #expect(running.failureSentence == nil)
@@ -42,6 +42,8 @@ struct LifecycleReportTests {
         #expect(LifecycleReport.parse(text) == report)
         #expect(text.contains("\"b\":{\"state\":\"recovering\",\"since\":null,\"until\":null,\"reason\":null,\"restarts\":0,\"lastExit\":null}"), "\(text)")
         #expect(LifecycleReport.parse("{\"daemonPid\": 1") == nil, "a torn file is no report")
+        let newer = #"{"state":"paused","since":null,"until":null,"reason":null,"restarts":0,"lastExit":null}"#
+        #expect(try JSONDecoder().decode(AgentLifecycle.self, from: Data(newer.utf8)).state == .other("paused"), "a state from a newer daemon still reads")
     }
 
     @Test("a current report is joined into the rows; a stale one is not believed and ps says the daemon is gone")

@@ -23,8 +23,8 @@ public enum SnapshotRenderer {
         let supervised = snapshot.agents.contains { $0.lifecycle != nil }
         if supervised { columns += [.init("LIFECYCLE"), .init("RESTARTS")] }
         columns.append(.init("FLAGS", shrinkable: true))
+        let now = now ?? Date()
         let rows = snapshot.agents.map { row -> [Table.Cell] in
-            let now = now ?? Date()
             let systemd: String
             if let active = row.systemdActive {
                 systemd = (active ? "active" : "inactive") + (row.systemdEnabled == true ? "/enabled" : "/disabled")
@@ -79,7 +79,7 @@ public enum SnapshotRenderer {
             }
             if supervised {
                 if let life = row.lifecycle {
-                    let color = life.state == "running" ? "32" : life.state == "failed" ? "31" : "33"
+                    let color = life.state == .running ? "32" : life.state == .failed ? "31" : "33"
                     cells += [Table.Cell(life.cell(now: now), color: color), Table.Cell(String(life.restarts))]
                 } else {
                     cells += [Table.Cell("-"), Table.Cell("-")]

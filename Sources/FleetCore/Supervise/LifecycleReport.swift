@@ -48,8 +48,40 @@ public struct LifecycleReport: Codable, Sendable, Equatable {
 
 /// One agent in the supervisor's eyes, as `ps --json` shows it under `lifecycle`.
 public struct AgentLifecycle: Codable, Sendable, Equatable {
-    /// starting | running | backoff | recovering | exited | failed | stopped-by-user
-    public var state: String
+    /// The supervisor's state by name; one a newer daemon writes and this binary does not know is
+    /// kept as `other`, so its report (or a remote `ps --json`) still reads.
+    public enum State: RawRepresentable, Codable, Sendable, Equatable {
+        case starting, running, backoff, recovering, exited, failed, stoppedByUser
+        case other(String)
+
+        public init(rawValue: String) {
+            switch rawValue {
+            case "starting": self = .starting
+            case "running": self = .running
+            case "backoff": self = .backoff
+            case "recovering": self = .recovering
+            case "exited": self = .exited
+            case "failed": self = .failed
+            case "stopped-by-user": self = .stoppedByUser
+            default: self = .other(rawValue)
+            }
+        }
+
+        public var rawValue: String {
+            switch self {
+            case .starting: "starting"
+            case .running: "running"
+            case .backoff: "backoff"
+            case .recovering: "recovering"
+            case .exited: "exited"
+            case .failed: "failed"
+            case .stoppedByUser: "stopped-by-user"
+            case .other(let name): name
+            }
+        }
+    }
+
+    public var state: State
     /// When that state began (running, starting, stopped-by-user) or ends (backoff).
     public var since: String?
     public var until: String?
@@ -59,7 +91,7 @@ public struct AgentLifecycle: Codable, Sendable, Equatable {
     public var restarts: Int
     public var lastExit: AgentExit?
 
-    public init(state: String, since: String? = nil, until: String? = nil, reason: String? = nil, restarts: Int, lastExit: AgentExit?) {
+    public init(state: State, since: String? = nil, until: String? = nil, reason: String? = nil, restarts: Int, lastExit: AgentExit?) {
         self.state = state
         self.since = since
         self.until = until
@@ -70,36 +102,36 @@ public struct AgentLifecycle: Codable, Sendable, Equatable {
 
     public init(_ lifecycle: AgentLifecycleState, restarts: Int, lastExit: AgentExit?) {
         switch lifecycle {
-        case .starting(let since): self.init(state: "starting", since: Timestamp.format(since), restarts: restarts, lastExit: lastExit)
-        case .running(let since): self.init(state: "running", since: Timestamp.format(since), restarts: restarts, lastExit: lastExit)
-        case .backoff(let until): self.init(state: "backoff", until: Timestamp.format(until), restarts: restarts, lastExit: lastExit)
-        case .recovering: self.init(state: "recovering", restarts: restarts, lastExit: lastExit)
-        case .exited(let exit): self.init(state: "exited", restarts: restarts, lastExit: exit ?? lastExit)
+        case .starting(let since): self.init(state: .starting, since: Timestamp.format(since), restarts: restarts, lastExit: lastExit)
+        case .running(let since): self.init(state: .running, since: Timestamp.format(since), restarts: restarts, lastExit: lastExit)
+        case .backoff(let until): self.init(state: .backoff, until: Timestamp.format(until), restarts: restarts, lastExit: lastExit)
+        case .recovering: self.init(state: .recovering, restarts: restarts, lastExit: lastExit)
+        case .exited(let exit): self.init(state: .exited, restarts: restarts, lastExit: exit ?? lastExit)
         case .failed(let reason, let exit):
             let why: String
             switch reason {
             case .crashLoop(let count, let window): why = "crash loop: more than \(count) restarts within \(DurationText.format(window))"
             }
-            self.init(state: "failed", reason: why, restarts: restarts, lastExit: exit ?? lastExit)
+            self.init(state: .failed, reason: why, restarts: restarts, lastExit: exit ?? lastExit)
         case .stoppedByUser(let actor, let at):
-            self.init(state: "stopped-by-user", since: Timestamp.format(at), reason: actor, restarts: restarts, lastExit: lastExit)
+            self.init(state: .stoppedByUser, since: Timestamp.format(at), reason: actor, restarts: restarts, lastExit: lastExit)
         }
     }
 
     /// The table's cell: `running`, `backoff 8s`, `failed`, `stopped by alice`, `recovering`.
     public func cell(now: Date) -> String {
         switch state {
-        case "backoff":
+        case .backoff:
             let left = until.flatMap(Timestamp.parse).map { max(0, $0.timeIntervalSince(now)) } ?? 0
             return "backoff \(Duration.compact(ms: Int((left * 1000).rounded(.up))))"
-        case "stopped-by-user": return "stopped by \(reason ?? "user")"
-        default: return state
+        case .stoppedByUser: return "stopped by \(reason ?? "user")"
+        default: return state.rawValue
         }
     }
 
     /// Why a failed agent stays down, with its last exit: the sentence `ps` ends with.
     public var failureSentence: String? {
-        guard state == "failed" else { return nil }
+        guard state == .failed else { return nil }
         var text = "failed (\(reason ?? "crash loop"))"
         if let exit = lastExit {
             if let signal = exit.signal { text += ", last exit \(PaneFormat.signalName(signal))" }
@@ -145,7 +177,7 @@ extension AgentLifecycle {
             exit = AgentExit(status: try e.decodeIfPresent(Int32.self, forKey: .status), signal: try e.decodeIfPresent(Int32.self, forKey: .signal),
                              lastOutputLine: try e.decodeIfPresent(String.self, forKey: .lastOutput))
         }
-        self.init(state: try c.decode(String.self, forKey: .state), since: try c.decodeIfPresent(String.self, forKey: .since),
+        self.init(state: try c.decode(State.self, forKey: .state), since: try c.decodeIfPresent(String.self, forKey: .since),
                   until: try c.decodeIfPresent(String.self, forKey: .until), reason: try c.decodeIfPresent(String.self, forKey: .reason),
                   restarts: try c.decode(Int.self, forKey: .restarts), lastExit: exit)
     }
