@@ -79,7 +79,7 @@ public struct SupervisorService: Service {
             var lastProblem: String?
             // Pane and server deaths pushed by tmux wake the loop at once; the tick is the backstop.
             let wake = FileWatch()
-            let report = ReportFile(path: context.paths.lifecycleReport, host: context.host, interval: interval, logger: logger)
+            var report = ReportFile(path: context.paths.lifecycleReport, host: context.host, interval: interval, logger: logger)
             defer { report.remove() }
             let pushes = Task { [followDeaths] in
                 if followDeaths { await Self.forwardDeaths(context: context, to: wake, logger: logger) }
@@ -179,8 +179,8 @@ public struct LiveFleetSource: FleetSource {
 
 /// `<run>/lifecycle.json` (see `LifecycleReport`): written when it changes, and re-dated at least
 /// every interval while a CLI verb holds the fleet, so `ps` can tell a live daemon from a dead one.
-/// Removed when the supervisor stops. Unchecked Sendable: used only by the supervisor loop's task.
-final class ReportFile: @unchecked Sendable {
+/// Removed when the supervisor stops. A value owned by the supervisor loop.
+struct ReportFile {
     let path: String
     let host: any FleetCore.Host
     let interval: Duration
@@ -195,7 +195,7 @@ final class ReportFile: @unchecked Sendable {
         self.logger = logger
     }
 
-    func publish(_ report: LifecycleReport) {
+    mutating func publish(_ report: LifecycleReport) {
         var compared = report
         compared.updated = last?.updated ?? ""
         let now = Date()
@@ -204,13 +204,13 @@ final class ReportFile: @unchecked Sendable {
         write(report, at: now)
     }
 
-    func refresh(now: Date) {
+    mutating func refresh(now: Date) {
         guard var report = last, now.timeIntervalSince(written) >= interval.timeInterval else { return }
         report.updated = Timestamp.format(now)
         write(report, at: now)
     }
 
-    private func write(_ report: LifecycleReport, at now: Date) {
+    private mutating func write(_ report: LifecycleReport, at now: Date) {
         do {
             try host.writeFile(try report.serialized(), to: path, mode: 0o600)
             last = report

@@ -41,14 +41,14 @@ struct SteerOptions: ParsableArguments {
 func deliver(_ message: Message, to target: AgentTarget, options: SendOptions, json: Bool) async throws {
     let sender = Sender(tmux: target.tmux, store: target.context.heartbeats, agent: target.name, adapter: target.adapter, options: options)
     let outcome = try await sender.send(message)
-    // The journal keeps what was sent and how it ended, never the text.
+    if json { try Console.json(outcome) } else { Console.out(outcome.line + "\n") }
+    if let cleared = outcome.clearedDraft, !json { Console.note("cleared the operator's draft: \(cleared)") }
+    // The verdict is printed first; the journal keeps what was sent and how it ended, never the text.
     let event = JournalEvent(ts: Date(), tenant_id: target.roster.tenant, host: target.roster.host, agent: target.name, kind: .messageSent,
                              detail: EventDetail(message: outcome.typed ? (outcome.submitted ? "submitted" : "typed, not submitted") : "nothing typed",
                                                  messageId: outcome.id, verdict: outcome.verdict?.rawValue, bytes: outcome.bytes),
                              actor: target.context.userName)
-    if let warning = await Journal.recordFromCLI([event], paths: target.context.paths) { Console.error(warning) }
-    if json { try Console.json(outcome) } else { Console.out(outcome.line + "\n") }
-    if let cleared = outcome.clearedDraft, !json { Console.note("cleared the operator's draft: \(cleared)") }
+    await DaemonHooks.record([event], paths: target.context.paths)
     let code = ExitStatus.code(for: outcome)
     if code != ExitStatus.success { throw ExitCode(code) }
 }

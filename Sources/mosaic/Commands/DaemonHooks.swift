@@ -13,7 +13,12 @@ enum DaemonHooks {
             return JournalEvent(ts: now, tenant_id: o.tenant_id, host: o.host, agent: o.name, kind: kind,
                                 detail: EventDetail(via: o.via, message: o.detail), actor: context.userName)
         }
-        if let warning = await Journal.recordFromCLI(events, paths: context.paths) { Console.error(warning) }
+        await record(events, paths: context.paths)
+    }
+
+    /// Writes a verb's events to the journal; a journal that cannot take them is a warning only.
+    static func record(_ events: [JournalEvent], paths: FleetPaths) async {
+        if let warning = await Journal.recordFromCLI(events, paths: paths) { Console.error(warning) }
     }
 
     static func ensureDaemon(_ context: FleetContext) async {

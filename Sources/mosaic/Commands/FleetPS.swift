@@ -46,7 +46,7 @@ struct FleetPS: AsyncParsableCommand {
                              detail: EventDetail(message: "no answer to nonce \(row.probe?.nonce ?? "?") within \(probeTimeout) s"),
                              actor: context.userName)
             }
-            if let warning = await Journal.recordFromCLI(unanswered, paths: context.paths) { Console.error(warning) }
+            await DaemonHooks.record(unanswered, paths: context.paths)
             if json {
                 try Console.json(FleetDocument(snapshot))
             } else {
