@@ -21,16 +21,16 @@ struct DaemonSystemdTests {
             #expect(up.stderr.contains("fleet daemon started (mosaic-daemon.service)"), "\(up.stderr)")
             // Type=notify: by the time `up` returned, the daemon had said READY=1 after adopting.
             #expect(try await manager.units()["mosaic-daemon.service"]?.sub == "running")
-            #expect(try await events(fleet, ["--kind", "daemon-adopted"]).count == 1)
+            #expect(try await fleet.events(["--kind", "daemon-adopted"]).count == 1)
             let first = try #require(DaemonProbe.runningPid(fleet.paths))
             let panes = try await fleet.tmux.listPanes() ?? []
 
             kill(first, SIGKILL)
             try await fleet.waitUntil("systemd starts the daemon again (Restart=always)", timeout: .seconds(20)) {
                 guard let pid = DaemonProbe.runningPid(fleet.paths), pid != first else { return false }
-                return try await events(fleet, ["--kind", "daemon-adopted"]).count == 2
+                return try await fleet.events(["--kind", "daemon-adopted"]).count == 2
             }
-            let adopted = try await events(fleet, ["--kind", "daemon-adopted"]).last
+            let adopted = try await fleet.events(["--kind", "daemon-adopted"]).last
             #expect((adopted?["detail"] as? [String: Any])?["message"] as? String == "2 of 2 agents running")
             let after = try await fleet.tmux.listPanes() ?? []
             #expect(after.map(\.pid) == panes.map(\.pid), "no agent was started, stopped or replaced")
@@ -80,14 +80,6 @@ struct DaemonSystemdTests {
             let sessions = try await fleet.tmux.listPanes()?.map(\.sessionName).sorted() ?? []
             #expect(sessions == ["_holder", "r1", "r2", "r3"], "one session each: \(sessions)")
             #expect(try await fleet.mosaic(["fleet", "down"]).status == 0)
-        }
-    }
-
-    func events(_ fleet: TestFleet, _ extra: [String] = []) async throws -> [[String: Any]] {
-        let result = try await fleet.mosaic(["fleet", "events", "--json"] + extra)
-        #expect(result.status == 0, "\(result.stderr)")
-        return result.stdout.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
     }
 }

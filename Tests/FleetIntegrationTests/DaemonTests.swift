@@ -38,16 +38,16 @@ struct DaemonTests {
         #expect(try await fleet.row("b")?["panePid"] as? Int == other, "the healthy neighbour is left alone")
         // The step journals once its starts are done, a moment after the pane is back.
         try await fleet.waitUntil("the exit and the restart are journaled") {
-            let kinds = try await events(fleet, ["--agent", "a"]).compactMap { $0["kind"] as? String }
+            let kinds = try await fleet.events(["--agent", "a"]).compactMap { $0["kind"] as? String }
             return kinds.contains("agent-exited") && kinds.contains("agent-restarted")
         }
-        let exit = try await events(fleet, ["--agent", "a", "--kind", "agent-exited"]).first
+        let exit = try await fleet.events(["--agent", "a", "--kind", "agent-exited"]).first
         #expect((exit?["detail"] as? [String: Any])?["signal"] as? String == "SIGKILL", "\(String(describing: exit))")
 
         // A send is journaled with its id, verdict and size, never its text.
         let send = try await fleet.mosaic(["agent", "send", "b", "-m", "the secret plan", "--id", "m-42", "--verify"])
         #expect(send.status == 0, "\(send.stdout) \(send.stderr)")
-        let sent = try await events(fleet, ["--kind", "message-sent"])
+        let sent = try await fleet.events(["--kind", "message-sent"])
         #expect(sent.count == 1)
         let detail = sent.first?["detail"] as? [String: Any]
         #expect(detail?["messageId"] as? String == "m-42" && detail?["verdict"] as? String == "accepted", "\(sent)")
@@ -79,10 +79,10 @@ struct DaemonTests {
         #expect(try await fleet.row("keep")?["lifecycle"].flatMap { ($0 as? [String: Any])?["state"] as? String } == "running")
         let table = try await fleet.mosaic(["fleet", "ps"]).stdout
         #expect(table.contains("stopped by \(NSUserName())") && table.contains("LIFECYCLE"), "\(table)")
-        let stops = try await events(fleet, ["--agent", "halt", "--kind", "stopped-by-user"])
+        let stops = try await fleet.events(["--agent", "halt", "--kind", "stopped-by-user"])
         #expect(stops.count == 1)
         #expect(stops.first?["actor"] as? String == NSUserName())
-        let all = try await events(fleet, ["--agent", "halt"]).compactMap { $0["kind"] as? String }
+        let all = try await fleet.events(["--agent", "halt"]).compactMap { $0["kind"] as? String }
         #expect(!all.contains("agent-restarted"), "\(all)")
 
         try await fleet.mosaic(["fleet", "up", "halt"])
@@ -106,16 +106,16 @@ struct DaemonTests {
         let fleet = try Self.fleet(["flop"], command: "false", lifecycle: lifecycle)
         try await fleet.mosaic(["fleet", "up"])
         try await fleet.waitUntil("the agent is failed", timeout: .seconds(20)) {
-            try await events(fleet, ["--agent", "flop", "--kind", "agent-failed"]).count == 1
+            try await fleet.events(["--agent", "flop", "--kind", "agent-failed"]).count == 1
         }
-        let failed = try #require(try await events(fleet, ["--agent", "flop", "--kind", "agent-failed"]).first)
+        let failed = try #require(try await fleet.events(["--agent", "flop", "--kind", "agent-failed"]).first)
         let detail = failed["detail"] as? [String: Any]
         #expect((detail?["message"] as? String)?.contains("crash loop") == true, "\(failed)")
         #expect(detail?["status"] as? Int == 1, "the last exit status is kept: \(failed)")
-        let restarts = try await events(fleet, ["--agent", "flop", "--kind", "agent-restarted"]).count
+        let restarts = try await fleet.events(["--agent", "flop", "--kind", "agent-restarted"]).count
         #expect(restarts == 2)
         try await Task.sleep(for: .seconds(3))
-        #expect(try await events(fleet, ["--agent", "flop", "--kind", "agent-restarted"]).count == restarts, "no restarts once failed")
+        #expect(try await fleet.events(["--agent", "flop", "--kind", "agent-restarted"]).count == restarts, "no restarts once failed")
         let row = try #require(try await fleet.row("flop"))
         let life = try #require(row["lifecycle"] as? [String: Any], "ps shows the daemon's verdict: \(row)")
         #expect(life["state"] as? String == "failed")
@@ -127,7 +127,7 @@ struct DaemonTests {
 
         try await fleet.mosaic(["fleet", "up", "flop"])
         try await fleet.waitUntil("up NAME cleared it: the daemon restarts it again", timeout: .seconds(20)) {
-            try await events(fleet, ["--agent", "flop", "--kind", "agent-restarted"]).count > restarts
+            try await fleet.events(["--agent", "flop", "--kind", "agent-restarted"]).count > restarts
         }
         try await stopAll(fleet)
     }
@@ -143,7 +143,7 @@ struct DaemonTests {
             return rows.count == 3 && rows.allSatisfy { $0["healthy"] as? Bool == true }
         }
         #expect(try await fleet.serverPid() != before)
-        let mass = try await events(fleet, ["--kind", "mass-death"])
+        let mass = try await fleet.events(["--kind", "mass-death"])
         #expect(mass.count == 1, "\(mass)")
         #expect((mass.first?["detail"] as? [String: Any])?["message"] as? String == "3 of 3 agents died: the tmux server went away")
         let sessions = try await fleet.tmux.listPanes()?.map(\.sessionName) ?? []
@@ -207,16 +207,16 @@ struct DaemonTests {
         let fix = try #require(try await fleet.row("fix")?["panePid"] as? Int)
         let tell = try #require(try await fleet.row("tell")?["panePid"] as? Int)
         try await fleet.waitUntil("both are reported hung", timeout: .seconds(30)) {
-            Set(try await events(fleet, ["--kind", "agent-hung"]).compactMap { $0["agent"] as? String }) == ["fix", "tell"]
+            Set(try await fleet.events(["--kind", "agent-hung"]).compactMap { $0["agent"] as? String }) == ["fix", "tell"]
         }
-        let reason = try await events(fleet, ["--kind", "agent-hung", "--agent", "tell"]).first
+        let reason = try await fleet.events(["--kind", "agent-hung", "--agent", "tell"]).first
         #expect((reason?["detail"] as? [String: Any])?["message"] as? String == "heartbeat-stale", "\(String(describing: reason))")
         try await fleet.waitUntil("fix is replaced by a new pane", timeout: .seconds(30)) {
             try await fleet.row("fix")?["panePid"] as? Int != fix
         }
-        #expect(try await events(fleet, ["--kind", "agent-restarted", "--agent", "fix"]).count >= 1)
+        #expect(try await fleet.events(["--kind", "agent-restarted", "--agent", "fix"]).count >= 1)
         #expect(try await fleet.row("tell")?["panePid"] as? Int == tell, "onHang: notify (the default) only reports")
-        #expect(try await events(fleet, ["--kind", "agent-restarted", "--agent", "tell"]).isEmpty)
+        #expect(try await fleet.events(["--kind", "agent-restarted", "--agent", "tell"]).isEmpty)
         try await stopAll(fleet)
     }
 
@@ -235,9 +235,9 @@ struct DaemonTests {
         let daemon = try ChildProcess(Invocation(fleet.binary, ["daemon", "--home", fleet.home], environment: environment), stdout: .null)
         defer { daemon.stop(grace: 5) }
         try await fleet.waitUntil("the new daemon adopted the fleet", timeout: .seconds(15)) {
-            try await events(fleet, ["--kind", "daemon-adopted"]).count == 2
+            try await fleet.events(["--kind", "daemon-adopted"]).count == 2
         }
-        let adopted = try await events(fleet, ["--kind", "daemon-adopted"]).last
+        let adopted = try await fleet.events(["--kind", "daemon-adopted"]).last
         #expect((adopted?["detail"] as? [String: Any])?["message"] as? String == "2 of 2 agents running")
         try await Task.sleep(for: .seconds(2))
         let after = try await fleet.tmux.listPanes() ?? []
@@ -273,13 +273,5 @@ struct DaemonTests {
         let down = try await fleet.mosaic(["fleet", "down"])
         #expect(down.status == 0, "\(down.stderr)")
         #expect(DaemonProbe.runningPid(fleet.paths) == nil, "the daemon is stopped")
-    }
-
-    func events(_ fleet: TestFleet, _ extra: [String] = []) async throws -> [[String: Any]] {
-        let result = try await fleet.mosaic(["fleet", "events", "--json"] + extra)
-        #expect(result.status == 0, "\(result.stderr)")
-        return result.stdout.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
     }
 }

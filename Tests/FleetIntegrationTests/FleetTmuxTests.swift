@@ -103,8 +103,7 @@ struct FleetTmuxTests {
         // Probe requests are cleaned up afterwards.
         #expect(!FileManager.default.fileExists(atPath: fleet.store.probePath("awake")))
         // The unanswered one is journaled, the answered one is not.
-        let journaled = try await fleet.mosaic(["fleet", "events", "--json", "--kind", "probe-failed"]).stdout
-            .split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let journaled = try await fleet.events(["--kind", "probe-failed"])
         #expect(journaled.compactMap { $0["agent"] as? String } == ["sleepy"], "\(journaled)")
     }
 

@@ -21,6 +21,15 @@ extension TestFleet {
         try await ps(extra).first { $0["name"] as? String == name && $0["kind"] as? String == "agent" }
     }
 
+    /// `fleet events --json` (with `extra` filters) parsed, one object per journal row.
+    func events(_ extra: [String] = []) async throws -> [[String: Any]] {
+        let result = try await mosaic(["fleet", "events", "--json"] + extra)
+        #expect(result.status == 0, "\(result.stderr)")
+        return result.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
     /// Polls `condition` until it holds or `timeout` passes; a real signal, never a bare sleep.
     func waitUntil(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
         let clock = ContinuousClock()
