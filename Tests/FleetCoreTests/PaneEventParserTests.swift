@@ -19,16 +19,18 @@ struct PaneEventParserTests {
     @Test("hooks signal one channel; a baseline listing; then each wake lists once and waits again")
     func protocolFlow() {
         var parser = PaneEventParser()
-        let first = parser.start()
+        // Nothing is sent before the attach has answered (flags 0).
+        #expect(Self.feed(&parser, ["%begin 1796300321 287 0"]).send.isEmpty)
+        let first = Self.feed(&parser, ["%end 1796300321 287 0"]).send
         #expect(first == [
             "set-hook -g 'pane-died[47]' 'wait-for -S mosaic-pane-events'",
             "set-hook -g 'pane-exited[47]' 'wait-for -S mosaic-pane-events'",
             "set-hook -g 'session-closed[47]' 'wait-for -S mosaic-pane-events'",
             PaneEventParser.listCommand, "wait-for mosaic-pane-events", PaneEventParser.listCommand,
         ])
-        // As tmux 3.3a answered (captured): the attach's own reply (flags 0), then ours (flags 1).
+        // As tmux 3.3a answered (captured), after the attach's own reply (flags 0): ours (flags 1).
         let baseline = Self.feed(&parser, [
-            "%begin 1796300321 287 0", "%end 1796300321 287 0", "%session-changed $0 _holder",
+            "%session-changed $0 _holder",
             "%begin 1796300321 292 1", "%end 1796300321 292 1",
             "%begin 1796300321 293 1", "%end 1796300321 293 1",
             "%begin 1796300321 294 1", "%end 1796300321 294 1",
@@ -54,7 +56,7 @@ struct PaneEventParserTests {
     @Test("a respawned pane that dies again is a new death")
     func respawn() {
         var parser = PaneEventParser()
-        _ = parser.start()
+        _ = Self.feed(&parser, ["%begin 1 0 0", "%end 1 0 0"])
         _ = Self.feed(&parser, ["%begin 1 1 1", "%end 1 1 1", "%begin 1 2 1", "%end 1 2 1", "%begin 1 3 1", "%end 1 3 1",
                                 "%begin 1 4 1", "a|%1|1|5|1||", "%end 1 4 1", "%begin 1 5 1", "%end 1 5 1"])
         _ = Self.feed(&parser, ["%begin 1 6 1", "a|%1|0|6|||", "%end 1 6 1", "%begin 1 7 1", "%end 1 7 1"])
@@ -62,10 +64,35 @@ struct PaneEventParserTests {
         #expect(again.events == [.paneDied(PaneDeath(session: "a", paneId: "%1", pid: 6, status: 2))])
     }
 
+    @Test("a zombie tmux has not reaped is told once from its pid; the listing that follows does not tell it again")
+    func unreapedZombie() {
+        var parser = PaneEventParser()
+        _ = Self.feed(&parser, ["%begin 1 0 0", "%end 1 0 0"])
+        _ = Self.feed(&parser, ["%begin 1 1 1", "%end 1 1 1", "%begin 1 2 1", "%end 1 2 1", "%begin 1 3 1", "%end 1 3 1",
+                                "%begin 1 4 1", "a|%1|0|5|||", "b|%2|0|7|||", "%end 1 4 1", "%begin 1 5 1", "%end 1 5 1"])
+        #expect(Set(parser.live.keys) == [5, 7])
+        #expect(parser.exited(pid: 99, status: 0, signal: nil) == nil, "not a pane's process")
+        #expect(parser.exited(pid: 5, status: nil, signal: 9) == .paneDied(PaneDeath(session: "a", paneId: "%1", pid: 5, signal: 9)))
+        #expect(parser.exited(pid: 5, status: nil, signal: 9) == nil, "told once")
+        // tmux reaps it later (its next SIGCHLD) and the hook's listing shows it dead: not a second death.
+        let later = Self.feed(&parser, ["%begin 1 6 1", "a|%1|1|5||9|", "b|%2|1|7|0||", "%end 1 6 1"])
+        #expect(later.events == [.paneDied(PaneDeath(session: "b", paneId: "%2", pid: 7, status: 0))])
+        #expect(parser.exited(pid: 7, status: 0, signal: nil) == nil, "told by the listing, not again by its pid")
+        #expect(parser.live.isEmpty)
+    }
+
+    @Test("a refused attach ends the stream with tmux's words, and nothing is sent")
+    func refusedAttach() {
+        var parser = PaneEventParser()
+        let step = Self.feed(&parser, ["%begin 1 1 0", "can't find session: =_holder", "%error 1 1 0"])
+        #expect(step.exit == .some("can't find session: =_holder"))
+        #expect(step.send.isEmpty && step.events.isEmpty)
+    }
+
     @Test("%exit ends the stream with tmux's reason; output in blocks never counts as one")
     func exit() {
         var parser = PaneEventParser()
-        _ = parser.start()
+        _ = Self.feed(&parser, ["%begin 1 0 0", "%end 1 0 0"])
         #expect(Self.feed(&parser, ["%begin 1 1 1", "%exit pretend", "%end 1 1 1"]).exit == nil)
         #expect(Self.feed(&parser, ["%exit server exited unexpectedly"]).exit == .some("server exited unexpectedly"))
         #expect(Self.feed(&parser, ["%exit"]).exit == .some(nil))

@@ -66,6 +66,9 @@ public protocol Host: ProcessRunner {
     /// Blocks until every one of `pids` has ended (gone or a zombie) or `timeout` passed; true if
     /// they all ended. Any process, not only a child: a pidfd per process here, waited on with poll.
     func waitForExit(of pids: [Int32], timeout: Duration) -> Bool
+    /// Calls `onExit` (on a thread of its own) as each process of a set kept up to date with
+    /// `watch` ends; nil where the host cannot follow processes that way (a fake, another machine).
+    func exitWatch(onExit: @escaping @Sendable (Int32) -> Void) -> (any ExitWatch)?
     /// The executable `name` resolves to on `path` (a colon-separated list), as execvp would.
     func findExecutable(_ name: String, path: String?) -> String?
 
@@ -101,7 +104,16 @@ public protocol Host: ProcessRunner {
     var systemdReachability: Result<Void, SystemdError> { get }
 }
 
+/// See `Host.exitWatch`.
+public protocol ExitWatch: Sendable {
+    /// The processes to follow from now on (an ended one is reported once, then forgotten).
+    func watch(_ pids: Set<Int32>)
+    /// Stops following; the thread ends and its descriptors are closed.
+    func stop()
+}
+
 extension Host {
+    public func exitWatch(onExit: @escaping @Sendable (Int32) -> Void) -> (any ExitWatch)? { nil }
     public func readFile(_ path: String) -> String? { readFile(path, limit: 65536) }
     public func fileExists(_ path: String) -> Bool { status(path) != nil }
     public func isDirectory(_ path: String) -> Bool { status(path)?.kind == .directory }

@@ -83,6 +83,10 @@ public struct LocalHost: Host {
         ProcessExit.wait(for: pids, timeout: timeout, table: ProcessTable(host: self))
     }
 
+    public func exitWatch(onExit: @escaping @Sendable (Int32) -> Void) -> (any ExitWatch)? {
+        procRoot == "/proc" ? LocalExitWatch(onExit: onExit) : nil
+    }
+
     public func findExecutable(_ name: String, path: String?) -> String? { SpawnRunner.resolve(name, path: path) }
 
     // MARK: files

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,9 +7,9 @@ import Glibc
 /// Waiting for any process to end, child or not: a pidfd (Linux 5.3+) becomes readable when its
 /// process exits, so one poll(2) over all of them waits on the kernel's event.
 enum ProcessExit {
-    private typealias PidfdOpen = @convention(c) (pid_t, UInt32) -> Int32
+    typealias PidfdOpen = @convention(c) (pid_t, UInt32) -> Int32
     /// glibc's pidfd_open (2.36+), from the default symbol scope: not exported to Swift here.
-    private static let pidfdOpen: PidfdOpen? = dlsym(nil, "pidfd_open").map { unsafeBitCast($0, to: PidfdOpen.self) }
+    static let pidfdOpen: PidfdOpen? = dlsym(nil, "pidfd_open").map { unsafeBitCast($0, to: PidfdOpen.self) }
 
     static func wait(for pids: [Int32], timeout: Duration, table: ProcessTable) -> Bool {
         let clock = ContinuousClock()
@@ -35,6 +36,85 @@ enum ProcessExit {
             let ended = Set(entries.filter { $0.revents != 0 }.map(\.fd))
             for fd in ended { close(fd) }
             fds.removeAll { ended.contains($0) }
+        }
+    }
+}
+
+/// Follows the ends of a changing set of processes (see `Host.exitWatch`): one pidfd per process
+/// and a wake pipe, polled by a thread of its own, so a process's end is known the moment the
+/// kernel makes it a zombie, whoever its parent is and whether or not the parent reaps it.
+final class LocalExitWatch: ExitWatch, @unchecked Sendable {
+    // @unchecked: every mutable field is behind `state`; `wake` is written once, in init.
+    private struct State {
+        var wanted: Set<Int32> = []
+        var stopped = false
+    }
+    private let state = Mutex(State())
+    private var wake: [Int32] = [-1, -1]
+    private let onExit: @Sendable (Int32) -> Void
+
+    /// Nil where pidfds are missing (glibc before 2.36, a kernel before 5.3) or no pipe can be made.
+    init?(onExit: @escaping @Sendable (Int32) -> Void) {
+        guard ProcessExit.pidfdOpen != nil, SpawnRunner.makePipe(&wake) else { return nil }
+        _ = fcntl(wake[0], F_SETFL, O_NONBLOCK)
+        _ = fcntl(wake[1], F_SETFL, O_NONBLOCK)
+        self.onExit = onExit
+        let thread = Thread { [self] in run() }
+        thread.start()
+    }
+
+    func watch(_ pids: Set<Int32>) {
+        state.withLock { $0.wanted = pids.filter { $0 > 1 } }
+        poke()
+    }
+
+    func stop() {
+        state.withLock { $0.stopped = true }
+        poke()
+    }
+
+    private func poke() {
+        var byte: UInt8 = 1
+        _ = write(wake[1], &byte, 1)
+    }
+
+    private func run() {
+        guard let open = ProcessExit.pidfdOpen else { return }
+        var fds: [Int32: Int32] = [:]   // pid → pidfd
+        var ended: Set<Int32> = []      // reported, kept until no longer wanted (never twice)
+        defer {
+            fds.values.forEach { close($0) }
+            close(wake[0])
+            close(wake[1])
+        }
+        while true {
+            let (wanted, stopped) = state.withLock { ($0.wanted, $0.stopped) }
+            if stopped { return }
+            for (pid, fd) in fds where !wanted.contains(pid) { close(fd); fds[pid] = nil }
+            ended.formIntersection(wanted)
+            var gone: [Int32] = []
+            for pid in wanted where fds[pid] == nil && !ended.contains(pid) {
+                let fd = open(pid, 0)
+                // ESRCH: it ended before it could be followed (reaped already); EMFILE: over the
+                // descriptor limit, so this one is left to the caller's other sources.
+                if fd >= 0 { fds[pid] = fd } else if errno == ESRCH { gone.append(pid) }
+            }
+            for pid in gone { ended.insert(pid); onExit(pid) }
+            let order = Array(fds.keys)
+            var entries = [pollfd(fd: wake[0], events: Int16(POLLIN), revents: 0)]
+                + order.map { pollfd(fd: fds[$0]!, events: Int16(POLLIN), revents: 0) }
+            let ready = poll(&entries, nfds_t(entries.count), -1)
+            if ready < 0 { if errno == EINTR { continue } else { return } }
+            if entries[0].revents != 0 {
+                var sink = [UInt8](repeating: 0, count: 64)
+                while read(wake[0], &sink, sink.count) > 0 {}
+            }
+            for (index, pid) in order.enumerated() where entries[index + 1].revents != 0 {
+                close(fds[pid]!)
+                fds[pid] = nil
+                ended.insert(pid)
+                onExit(pid)
+            }
         }
     }
 }

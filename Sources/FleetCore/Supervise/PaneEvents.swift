@@ -44,6 +44,13 @@ public enum PaneEvent: Sendable, Equatable {
 /// signalled (5-15 ms after a kill, measured): one batched listing per burst of deaths, no process
 /// spawned, and only this client hears it (a hook's `display-message -p` went to whichever client
 /// tmux picked, not the one named with `-c`).
+///
+/// The hooks alone miss deaths: tmux 3.3a under load sometimes leaves a pane's process an unreaped
+/// zombie (its SIGCHLD lost; 4 of 60 kills with the machine's two cores busy, measured), and a pane
+/// that has no exit status yet never fires `pane-died`, until some later child of the server ends.
+/// So the watcher also follows each live pane's process itself (`Host.exitWatch`, a pidfd each),
+/// and reports a zombie tmux has not reaped with the status the kernel keeps for it (`exited`).
+/// Deaths are told once, by pid, whichever source sees them first.
 public struct PaneEventParser: Sendable {
     public static let channel = "mosaic-pane-events"
     /// The hooks' array index: set again on every attach, it never adds a second copy.
@@ -53,12 +60,17 @@ public struct PaneEventParser: Sendable {
     enum Reply: Sendable { case hook, baseline, wait, list }
 
     var pending: [Reply] = []
+    var attached = false
     var inBlock = false
     var blockIsOurs = false
     var lines: [Substring] = []
     /// Dead pane ids and live sessions of the last listing.
     var dead: Set<String> = []
     var sessions: Set<String> = []
+    /// The live panes of the last listing, by their process's pid.
+    public private(set) var live: [Int32: (session: String, paneId: String)] = [:]
+    /// Pids whose death was told (by a listing or by `exited`), so neither source tells it twice.
+    var reported: Set<Int32> = []
 
     public init() {}
 
@@ -66,7 +78,10 @@ public struct PaneEventParser: Sendable {
     static var waitCommand: String { ShellQuote.join(["wait-for", channel]) }
 
     /// The first commands: hooks, a baseline listing, then the first wait and the listing behind it.
-    public mutating func start() -> [String] {
+    /// Sent once the attach has answered: tmux reads a control client's stdin as soon as it
+    /// connects, and commands that arrive before its `attach-session` has run are run first;
+    /// the client then ends, never attached (seen in about one start in ten).
+    mutating func startCommands() -> [String] {
         let hooks = ["pane-died", "pane-exited", "session-closed"].map { hook in
             ShellQuote.join(["set-hook", "-g", "\(hook)[\(Self.hookIndex)]", ShellQuote.join(["wait-for", "-S", Self.channel])])
         }
@@ -75,7 +90,8 @@ public struct PaneEventParser: Sendable {
     }
 
     /// One line from the client: the events it completes and the commands to send now.
-    /// `%exit` ends the stream; the caller tells a dead server from a detach.
+    /// `%exit` ends the stream; the caller tells a dead server from a detach. A refused attach
+    /// ends it too, with tmux's words as the reason.
     public mutating func feed(_ line: String) -> (events: [PaneEvent], send: [String], exit: String??) {
         if line.hasPrefix("%begin ") {
             inBlock = true
@@ -86,9 +102,15 @@ public struct PaneEventParser: Sendable {
         }
         if inBlock && (line.hasPrefix("%end ") || line.hasPrefix("%error ")) {
             inBlock = false
-            guard blockIsOurs, !pending.isEmpty else { return ([], [], nil) }
-            let reply = pending.removeFirst()
             let failed = line.hasPrefix("%error ")
+            if !blockIsOurs {
+                guard !attached else { return ([], [], nil) }
+                attached = true
+                if failed { return ([], [], .some(lines.isEmpty ? "attach-session failed" : lines.joined(separator: "; "))) }
+                return ([], startCommands(), nil)
+            }
+            guard !pending.isEmpty else { return ([], [], nil) }
+            let reply = pending.removeFirst()
             switch reply {
             case .hook, .wait:
                 return ([], [], nil)
@@ -102,7 +124,7 @@ public struct PaneEventParser: Sendable {
             }
         }
         if inBlock {
-            if blockIsOurs { lines.append(Substring(line)) }
+            lines.append(Substring(line))
             return ([], [], nil)
         }
         if line.hasPrefix("%exit") {
@@ -116,21 +138,40 @@ public struct PaneEventParser: Sendable {
     @discardableResult
     mutating func absorb(_ listing: [Substring]) -> [PaneEvent] {
         var events: [PaneEvent] = []
-        var nowDead: Set<String> = [], nowSessions: Set<String> = []
+        var nowDead: Set<String> = [], nowSessions: Set<String> = [], listed: Set<Int32> = []
+        var nowLive: [Int32: (session: String, paneId: String)] = [:]
         for line in listing {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard f.count >= 6 else { continue }
             nowSessions.insert(f[0])
-            guard f[2] == "1" else { continue }
-            nowDead.insert(f[1])
-            if !dead.contains(f[1]) {
-                events.append(.paneDied(PaneDeath(session: f[0], paneId: f[1], pid: Int32(f[3]), status: Int32(f[4]), signal: Int32(f[5]))))
+            let pid = Int32(f[3])
+            if let pid { listed.insert(pid) }
+            guard f[2] == "1" else {
+                if let pid { nowLive[pid] = (f[0], f[1]) }
+                continue
             }
+            nowDead.insert(f[1])
+            let told = pid.map { reported.contains($0) } ?? dead.contains(f[1])
+            if !told {
+                events.append(.paneDied(PaneDeath(session: f[0], paneId: f[1], pid: pid, status: Int32(f[4]), signal: Int32(f[5]))))
+            }
+            if let pid { reported.insert(pid) }
         }
         for gone in sessions.subtracting(nowSessions).sorted() { events.append(.sessionClosed(gone)) }
         dead = nowDead
         sessions = nowSessions
+        live = nowLive
+        // A pid no longer listed belongs to a pane respawned or closed: it cannot be told again.
+        reported.formIntersection(listed)
         return events
+    }
+
+    /// A live pane's process ended and tmux has not reaped it (it is a zombie, with `status` or
+    /// `signal` read from the kernel): its death, unless told already or not a pane's process.
+    public mutating func exited(pid: Int32, status: Int32?, signal: Int32?) -> PaneEvent? {
+        guard let pane = live[pid], !reported.contains(pid) else { return nil }
+        reported.insert(pid)
+        return .paneDied(PaneDeath(session: pane.session, paneId: pane.paneId, pid: pid, status: status, signal: signal))
     }
 }
 
@@ -164,9 +205,22 @@ public struct PaneDeathWatcher: Sendable {
         let child = try host.startStreaming(tmux.paneEventsInvocation(holderSession: holderSession))
         let (stream, continuation) = AsyncStream.makeStream(of: PaneEvent.self)
         let cancelled = Mutex(false)
+        // Owned by the reader thread and the exit watch's thread, hence the lock.
+        let parser = Mutex(PaneEventParser())
+        let host = self.host
+        let exits = host.exitWatch { pid in
+            var table = ProcessTable(host: host)
+            table.maxDepth = 0
+            // Gone already: tmux reaped it, and then its hook tells the death with tmux's status.
+            guard let sample = table.sample(pid), sample.isZombie else { return }
+            if let death = parser.withLock({ $0.exited(pid: pid, status: sample.exitStatus, signal: sample.exitSignal) }) {
+                continuation.yield(death)
+            }
+        }
         continuation.onTermination = { _ in
             cancelled.withLock { $0 = true }
             child.closeInput()
+            exits?.stop()
         }
         let tmux = self.tmux
         // A blocking read belongs on a thread of its own, never on the cooperative pool. The
@@ -177,19 +231,21 @@ public struct PaneDeathWatcher: Sendable {
             sigemptyset(&mask)
             sigaddset(&mask, SIGPIPE)
             pthread_sigmask(SIG_BLOCK, &mask, nil)
-            var parser = PaneEventParser()
             var exit: String?? = nil
             do {
-                for command in parser.start() { try child.send(command) }
                 while let data = child.readLine() {
-                    let step = parser.feed(String(decoding: data, as: UTF8.self))
+                    let line = String(decoding: data, as: UTF8.self)
+                    let (step, live) = parser.withLock { parser in (parser.feed(line), Set(parser.live.keys)) }
+                    // Yielded before the watch is told the new pids: `.watching` comes first.
                     for event in step.events { continuation.yield(event) }
+                    if !step.events.isEmpty || !step.send.isEmpty { exits?.watch(live) }
                     if let reason = step.exit { exit = reason; break }
                     for command in step.send { try child.send(command) }
                 }
             } catch {
                 exit = .some("cannot write to the tmux client: \(error)")
             }
+            exits?.stop()
             child.closeInput()
             _ = child.wait()
             guard !cancelled.withLock({ $0 }) else { continuation.finish(); return }
