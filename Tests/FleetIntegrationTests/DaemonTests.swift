@@ -268,6 +268,47 @@ struct DaemonTests {
         try await stopAll(fleet)
     }
 
+    /// A user's inotify instances run out with a big fleet (128 by default; every agent's heartbeat
+    /// responder holds one). The daemon is started here in a user namespace of its own whose limit
+    /// is 0, which leaves the rest of the machine's tests their instances: its journal watch must
+    /// fall back to looking at the files, and `--follow` must still get every event live.
+    @Test("with no inotify instance left, the daemon's journal is polled: --follow still streams the events as they happen")
+    func followWithoutInotify() async throws {
+        let fleet = try TestFleet()   // MOSAIC_DAEMON=off: `fleet up` leaves the daemon to this test
+        try fleet.writeRoster(agents: TestFleet.stubs(["f"]), interval: 1)
+        #expect(try await fleet.mosaic(["fleet", "up"]).status == 0)
+        var environment = fleet.environment
+        environment["MOSAIC_DAEMON"] = .some(nil)
+        let script = "echo 0 > /proc/sys/user/max_inotify_instances && exec \"$0\" daemon --interval 1"
+        let log = try TestFleet.makeTempDirectory("daemon-ns") + "/log"
+        defer { try? FileManager.default.removeItem(atPath: (log as NSString).deletingLastPathComponent) }
+        let daemon = try ChildProcess(Invocation("unshare", ["-U", "-r", "sh", "-c", script, fleet.binary], environment: environment),
+                                      stdout: .file(log), stderr: .file(log))
+        defer { daemon.stop(grace: 5) }
+        try await fleet.waitUntil("the daemon in its namespace serves", timeout: .seconds(20)) {
+            DaemonProbe.runningPid(fleet.paths) != nil && FileManager.default.fileExists(atPath: fleet.paths.daemonSocket)
+                && FileManager.default.fileExists(atPath: fleet.paths.lifecycleReport)
+        }
+        #expect(!(FileIO.readSmall(log, limit: 1 << 20) ?? "").contains("gets no live events"), "\(FileIO.readSmall(log, limit: 1 << 20) ?? "")")
+
+        let output = try TestFleet.makeTempDirectory("follow") + "/out"
+        defer { try? FileManager.default.removeItem(atPath: (output as NSString).deletingLastPathComponent) }
+        let follower = try ChildProcess(Invocation(fleet.binary, ["fleet", "events", "--follow", "--json", "--since", "1s"],
+                                                   environment: fleet.environment), stdout: .file(output))
+        defer { follower.stop(grace: 1) }
+        try await Task.sleep(for: .milliseconds(500))
+        let pid = try #require(try await fleet.row("f")?["panePid"] as? Int)
+        kill(pid_t(pid), SIGKILL)
+        try await fleet.waitUntil("the exit reaches the follower", timeout: .seconds(15)) {
+            (FileIO.readSmall(output, limit: 1 << 20) ?? "").split(separator: "\n").contains { line in
+                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                return object?["kind"] as? String == "agent-exited" && object?["agent"] as? String == "f"
+            }
+        }
+        #expect(follower.isRunning, "--follow keeps following")
+        #expect((FileIO.readSmall(log, limit: 1 << 20) ?? "").contains("polled"), "the daemon says its journal is polled")
+    }
+
     /// `fleet down`, which stops the daemon too; then nothing of the fleet runs.
     func stopAll(_ fleet: TestFleet) async throws {
         let down = try await fleet.mosaic(["fleet", "down"])

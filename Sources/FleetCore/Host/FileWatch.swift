@@ -26,25 +26,58 @@ public final class FileWatch: Sendable {
     /// The write end of the pipe that tells the reader thread to close up; -1 for a fake's watch.
     private let stopFD: Int32
 
+    /// Whether this watch looks at the files every `pollInterval` instead of being told by
+    /// inotify: the user's inotify instances or watches are all taken (`fs.inotify.max_user_instances`
+    /// is 128 by default, and every agent's heartbeat responder holds one).
+    public let polling: Bool
+    public static let pollInterval: Duration = .milliseconds(200)
+
     /// Watches `directory` (only the files in `names`, if given). Throws if it cannot be watched.
     public init(directory: String, names: Set<String>? = nil) throws {
-        let fd = inotify_init1(Int32(IN_CLOEXEC))
-        guard fd >= 0 else { throw FileIO.Failure(path: directory, reason: "cannot watch: \(String(cString: strerror(errno)))") }
         let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_MODIFY)
         var stop: [Int32] = [-1, -1]
-        guard inotify_add_watch(fd, directory, mask) >= 0, SpawnRunner.makePipe(&stop) else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw FileIO.Failure(path: directory, reason: "cannot watch: \(reason)")
+        guard SpawnRunner.makePipe(&stop) else {
+            throw FileIO.Failure(path: directory, reason: "cannot watch: \(String(cString: strerror(errno)))")
         }
+        let fd = inotify_init1(Int32(IN_CLOEXEC))
+        var failure = fd < 0 ? errno : 0
+        if fd >= 0, inotify_add_watch(fd, directory, mask) < 0 {
+            failure = errno
+            close(fd)
+        }
+        // Out of inotify instances (EMFILE) or watches (ENOSPC): look at the files instead.
+        // Any other failure (no such directory, no permission) is the caller's to hear.
+        let poll = failure == EMFILE || failure == ENOSPC || failure == ENFILE || failure == ENOMEM
+        guard failure == 0 || poll, !poll || Self.isDirectory(directory) else {
+            close(stop[0])
+            close(stop[1])
+            throw FileIO.Failure(path: directory, reason: "cannot watch: \(String(cString: strerror(failure)))")
+        }
+        polling = poll
         stopFD = stop[1]
         let stopRead = stop[0]
+        if poll {
+            Thread.detachNewThread { [weak self] in
+                defer { close(stopRead) }
+                var last = Self.signature(directory: directory, names: names)
+                var entry = pollfd(fd: stopRead, events: Int16(POLLIN), revents: 0)
+                while true {
+                    let ready = Glibc.poll(&entry, 1, Int32(Self.pollInterval.milliseconds))
+                    if ready < 0 && errno == EINTR { continue }
+                    if ready != 0 { return }
+                    let now = Self.signature(directory: directory, names: names)
+                    guard let watch = self else { return }
+                    if now != last { last = now; watch.changed() }
+                }
+            }
+            return
+        }
         Thread.detachNewThread { [weak self] in
             defer { close(fd); close(stopRead) }
             var buffer = [UInt8](repeating: 0, count: 16384)
             while true {
                 var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: stopRead, events: Int16(POLLIN), revents: 0)]
-                let ready = poll(&fds, 2, -1)
+                let ready = Glibc.poll(&fds, 2, -1)
                 if ready < 0 { if errno == EINTR { continue }; return }
                 if fds[1].revents != 0 { return }
                 let n = read(fd, &buffer, buffer.count)
@@ -53,6 +86,24 @@ public final class FileWatch: Sendable {
                 if Self.matters(buffer[0..<n], names: names) { watch.changed() }
             }
         }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// What polling compares: each watched file's inode, size and modification time (the
+    /// directory's own entries when no names are given).
+    static func signature(directory: String, names: Set<String>?) -> [String: [Int64]] {
+        let files = names.map(Array.init) ?? ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []) + ["."]
+        var result: [String: [Int64]] = [:]
+        for name in files {
+            var info = stat()
+            guard stat("\(directory)/\(name)", &info) == 0 else { continue }
+            result[name] = [Int64(info.st_ino), Int64(info.st_size), Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec)]
+        }
+        return result
     }
 
     /// Whether a batch of inotify events names a file of interest (`struct inotify_event`:
@@ -70,7 +121,10 @@ public final class FileWatch: Sendable {
     }
 
     /// A watch that only `changed()` wakes (a fake host's).
-    public init() { stopFD = -1 }
+    public init() {
+        stopFD = -1
+        polling = false
+    }
 
     deinit {
         if stopFD >= 0 {

@@ -4,9 +4,11 @@ import Synchronization
 
 /// Wakes when a file of the journal changes, whoever wrote it (the daemon or a CLI verb in
 /// another process): the Host's inotify watch on the directory, narrowed to the journal's files,
-/// so a journal replaced or created anew is seen too. The file is never polled.
+/// so a journal replaced or created anew is seen too. Polled only where the user has no inotify
+/// instance left (see `FileWatch.polling`).
 public final class JournalWatch: Sendable {
     private let watch: FileWatch
+    public var polling: Bool { watch.polling }
     private let pump: Mutex<Task<Void, Never>?>
     /// One element per burst of changes (coalesced: a reader catches up on all rows at once).
     public let changes: AsyncStream<Void>

@@ -1,3 +1,4 @@
+import FleetCore
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -26,6 +27,9 @@ public struct JournalService: Service {
             // Supervision goes on: this service waits for shutdown instead of ending the group.
             do { try await gracefulShutdown() } catch {}
             return
+        }
+        if watch.polling {
+            logger.notice("no inotify instance left for this user (fs.inotify.max_user_instances): the journal is polled every \(FleetCore.FileWatch.pollInterval) for `fleet events --follow`")
         }
         let start = await journal.lastId()
         await withTaskGroup(of: Void.self) { group in
