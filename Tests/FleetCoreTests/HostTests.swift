@@ -12,6 +12,25 @@ struct HostTests {
         FleetContext(paths: FleetPaths(home: "/home/u/.config/mosaic"), host: host, mosaicExecutable: "/opt/mosaic")
     }
 
+    @Test("the daemon's roster cache parses again only when the text changed, and never keeps a bad roster")
+    func rosterCache() throws {
+        let host = FakeHost { _ in ProcessResult(status: 0, standardOutput: Data()) }
+        let context = fleet(host)
+        let cache = RosterCache()
+        let yaml = "version: 1\nagents:\n  - name: a1\n    runtime: stub\n"
+        host.put(context.paths.roster, yaml)
+        let first = try context.loadRoster(cache: cache)
+        #expect(try context.loadRoster(cache: cache) == first)
+        #expect(cache.roster(for: yaml) == first, "kept for the same text")
+        host.put(context.paths.roster, yaml + "  - name: a2\n    runtime: stub\n")
+        #expect(try context.loadRoster(cache: cache).agents.map(\.name) == ["a1", "a2"], "a changed file is parsed again")
+        host.put(context.paths.roster, "version: 1\nagents: [\n")
+        #expect(throws: RosterError.self) { try context.loadRoster(cache: cache) }
+        #expect(throws: RosterError.self, "a bad roster is reported each time, not served from the cache") { try context.loadRoster(cache: cache) }
+        host.removeFile(context.paths.roster)
+        #expect(throws: RosterError.self) { try context.loadRoster(cache: cache) }
+    }
+
     @Test("fleet ps reads every plane through the host: one tmux call, one systemctl call, files and /proc in memory")
     func planesThroughTheHost() async throws {
         let pane = ["a1", "0", "%1", "42", "0", "", "", "1800000000", "0", "200", "50", "mosaic"].joined(separator: "\t")

@@ -22,6 +22,11 @@ public struct RosterLoader: Sendable {
     }
 
     public func load(path: String) throws -> Roster {
+        try parse(try read(path: path), path: path)
+    }
+
+    /// The roster file's text, or the error that says why it cannot be had.
+    public func read(path: String) throws -> String {
         guard let status = host.status(path) else { throw RosterError.missing(path: path) }
         guard status.kind == .file, let data = try? host.readBytes(path, from: 0, limit: Int(status.size) + 1) else {
             throw RosterError.unreadable(path: path, reason: "permission denied or not a regular file")
@@ -29,7 +34,7 @@ public struct RosterLoader: Sendable {
         guard let text = String(data: data, encoding: .utf8) else {
             throw RosterError.unreadable(path: path, reason: "not UTF-8 text")
         }
-        return try parse(text, path: path)
+        return text
     }
 
     public func parse(_ text: String, path: String = "roster.yaml") throws -> Roster {

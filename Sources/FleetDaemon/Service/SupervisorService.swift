@@ -77,6 +77,7 @@ public struct SupervisorService: Service {
         await cancelWhenGracefulShutdown {
             var previous: FleetSnapshot?
             var lastProblem: String?
+            let rosters = RosterCache()
             // Pane and server deaths pushed by tmux wake the loop at once; the tick is the backstop.
             let wake = FileWatch()
             var report = ReportFile(path: context.paths.lifecycleReport, host: context.host, interval: interval, logger: logger)
@@ -97,7 +98,7 @@ public struct SupervisorService: Service {
                         continue
                     }
                     defer { operation.release() }
-                    let roster = try context.loadRoster()
+                    let roster = try context.loadRoster(cache: rosters)
                     let readings = try await PlaneReader(context: context).read(roster: roster)
                     let snapshot = FleetSnapshot.join(roster: roster, readings: readings, now: now)
                     let events = await supervisor.step(previous: previous, current: snapshot, roster: roster, now: now)
