@@ -39,6 +39,8 @@ public struct Daemon {
         defer { lock.release() }
         // Files and the socket are ours alone (the socket is also chmod 0600 once bound).
         umask(0o077)
+        // A pidfd per agent (the pane-death watcher): room for a big fleet beside the rest.
+        OpenFileLimit.raise()
 
         let logger = {
             var logger = Logger(label: "mosaic-daemon")

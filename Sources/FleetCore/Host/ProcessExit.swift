@@ -40,6 +40,29 @@ enum ProcessExit {
     }
 }
 
+/// This process's limit on open descriptors (RLIMIT_NOFILE). systemd starts user services with a
+/// soft limit of 1024 and expects a program that needs more to raise it to the hard limit itself;
+/// the daemon does, since it holds a pidfd per agent.
+public enum OpenFileLimit {
+    public static var soft: UInt64 {
+        var limit = rlimit()
+        return getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 ? UInt64(limit.rlim_cur) : 1024
+    }
+
+    /// Raises the soft limit to the hard one (at most `ceiling`); returns the soft limit after.
+    @discardableResult
+    public static func raise(ceiling: UInt64 = 65536) -> UInt64 {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        let wanted = min(UInt64(limit.rlim_max), ceiling)
+        if UInt64(limit.rlim_cur) < wanted {
+            limit.rlim_cur = rlim_t(wanted)
+            _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return soft
+    }
+}
+
 /// Follows the ends of a changing set of processes (see `Host.exitWatch`): one pidfd per process
 /// and a wake pipe, polled by a thread of its own, so a process's end is known the moment the
 /// kernel makes it a zombie, whoever its parent is and whether or not the parent reaps it.
@@ -93,7 +116,10 @@ final class LocalExitWatch: ExitWatch, @unchecked Sendable {
             for (pid, fd) in fds where !wanted.contains(pid) { close(fd); fds[pid] = nil }
             ended.formIntersection(wanted)
             var gone: [Int32] = []
-            for pid in wanted where fds[pid] == nil && !ended.contains(pid) {
+            // Descriptors are shared with everything else the process does (sockets, pipes to
+            // children, the journal): pidfds never take the last 512 of them.
+            let budget = Int(min(OpenFileLimit.soft, UInt64(Int32.max))) - 512
+            for pid in wanted where fds[pid] == nil && !ended.contains(pid) && fds.count < budget {
                 let fd = open(pid, 0)
                 // ESRCH: it ended before it could be followed (reaped already); EMFILE: over the
                 // descriptor limit, so this one is left to the caller's other sources.
