@@ -28,7 +28,7 @@ struct Mosaic: AsyncParsableCommand {
 struct Fleet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Bring the fleet up and down, and see its real state.",
-        subcommands: [FleetInit.self, FleetUp.self, FleetDown.self, FleetRestart.self, FleetPS.self, FleetVerify.self, FleetEvents.self]
+        subcommands: [FleetInit.self, FleetUp.self, FleetDown.self, FleetRestart.self, FleetPS.self, FleetTop.self, FleetVerify.self, FleetEvents.self]
     )
 }
 
