@@ -68,11 +68,24 @@ struct DaemonSystemdTests {
             #expect(kill(pid_t(server), 0) != 0 || ProcessTable().sample(pid_t(server))?.isZombie == true,
                     "the old tmux server went down with the manager")
 
-            try await fleet.waitUntil("every agent is back and healthy", timeout: .seconds(60)) {
-                let rows = try await fleet.ps().filter { $0["kind"] as? String == "agent" }
-                return rows.count == 3 && rows.allSatisfy {
-                    $0["healthy"] as? Bool == true && !before.contains(Int32($0["panePid"] as? Int ?? 0))
+            do {
+                try await fleet.waitUntil("every agent is back and healthy", timeout: .seconds(60)) {
+                    let rows = try await fleet.ps().filter { $0["kind"] as? String == "agent" }
+                    return rows.count == 3 && rows.allSatisfy {
+                        $0["healthy"] as? Bool == true && !before.contains(Int32($0["panePid"] as? Int ?? 0))
+                    }
                 }
+            } catch {
+                // What the planes, the units and the daemon said, so a failure can be understood.
+                let table = try? await fleet.mosaic(["fleet", "ps"])
+                let events = try? await fleet.mosaic(["fleet", "events", "--since", "5m"])
+                Issue.record("""
+                    ps: \(table?.stdout ?? "-") \(table?.stderr ?? "")
+                    units: \((try? await manager.units()).map { "\($0)" } ?? "-")
+                    events: \(events?.stdout ?? "-")
+                    daemon log: \(FileIO.readSmall(fleet.paths.daemonLog, limit: 1 << 16) ?? "-")
+                    """)
+                throw error
             }
             let units = try await manager.units()
             #expect(units["mosaic-daemon.service"]?.sub == "running", "the daemon came back at boot too")

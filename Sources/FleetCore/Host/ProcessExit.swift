@@ -96,6 +96,11 @@ final class LocalExitWatch: ExitWatch, @unchecked Sendable {
         poke()
     }
 
+    deinit {
+        close(wake[0])
+        close(wake[1])
+    }
+
     private func poke() {
         var byte: UInt8 = 1
         _ = write(wake[1], &byte, 1)
@@ -105,11 +110,9 @@ final class LocalExitWatch: ExitWatch, @unchecked Sendable {
         guard let open = ProcessExit.pidfdOpen else { return }
         var fds: [Int32: Int32] = [:]   // pid → pidfd
         var ended: Set<Int32> = []      // reported, kept until no longer wanted (never twice)
-        defer {
-            fds.values.forEach { close($0) }
-            close(wake[0])
-            close(wake[1])
-        }
+        // The wake pipe stays open until deinit: `watch` and `stop` may still write to it after
+        // this thread ended, and a closed descriptor's number is soon another file's.
+        defer { fds.values.forEach { close($0) } }
         while true {
             let (wanted, stopped) = state.withLock { ($0.wanted, $0.stopped) }
             if stopped { return }
