@@ -27,6 +27,8 @@ integration tests run the real programs against this server instead of a paid AP
 - --log FILE appends one JSON line per model request: {"model", "stream", "last_user"} (for a
   Responses request also "api": "responses" and "effort", its reasoning effort; last_user is the
   text of its last user message).
+- With --find TEXT each model request's log line also has "found": whether TEXT is anywhere in
+  its body (a persona's marker: in a system prompt, an instructions item, a read-only file).
 - Other paths answer 404 and are logged as {"unknown": "<method> <path>"}.
 - Stops by itself after --lifetime seconds (default 300), after --max-requests model requests
   (default 200), or as soon as the process that started it is gone.
@@ -48,6 +50,7 @@ def parse_args():
     p.add_argument("--reply", default="Fake reply.")
     p.add_argument("--stream-first")
     p.add_argument("--log")
+    p.add_argument("--find")
     p.add_argument("--lifetime", type=float, default=300.0)
     p.add_argument("--max-requests", type=int, default=200)
     return p.parse_args()
@@ -125,7 +128,12 @@ def requested_input_command(items):
     return command_in(last_user_input_text(items))
 
 
+CURRENT = threading.local()
+
+
 def log_entry(entry):
+    if ARGS.find is not None and "unknown" not in entry:
+        entry["found"] = getattr(CURRENT, "found", False)
     if ARGS.log:
         with LOCK, open(ARGS.log, "a", encoding="utf-8") as log:
             log.write(json.dumps(entry) + "\n")
@@ -157,8 +165,11 @@ class Handler(BaseHTTPRequestHandler):
         if length > 16 << 20:
             self.send_json(413, {"error": {"message": "request too large"}})
             return
+        raw = self.rfile.read(length)
+        # The marker is plain ASCII, which JSON leaves as it is.
+        CURRENT.found = ARGS.find is not None and ARGS.find.encode() in raw
         try:
-            request = json.loads(self.rfile.read(length) or b"{}")
+            request = json.loads(raw or b"{}")
         except ValueError:
             self.send_json(400, {"error": {"message": "request body is not JSON"}})
             return

@@ -123,6 +123,31 @@ struct HostTests {
         #expect(throws: LaunchError.self) { try launch.session(for: AgentSpec(name: "c1", runtime: .claude, workdir: "/nowhere")) }
     }
 
+    @Test("a role's persona reaches each runtime its own way, from the persona file, never typed; no file, no flag")
+    func personaReachesTheLaunch() throws {
+        let host = FakeHost(environment: ["MOSAIC_RUNTIME_BIN": "/opt/rt"])
+        for binary in ["claude", "codex", "pi", "aider"] { host.put("/opt/rt/\(binary)", "") }
+        host.put("/home/u/.config/mosaic/roles/scribe.yaml", "summary: s\ntools: [Read, Grep]\npersona: |\n  You keep the minutes.\n")
+        let file = "\(Self.run)/a1.persona.md"
+        let launch = RuntimeLaunch(context: fleet(host), roster: Roster(tenant: "t", host: "h", agents: []))
+        func line(_ agent: AgentSpec) throws -> String {
+            guard case .shell(let line) = try launch.command(for: agent) else { Issue.record("expected a shell line"); return "" }
+            return line
+        }
+        #expect(!(try line(AgentSpec(name: "a1", runtime: .claude, role: "scribe"))).contains("--append-system-prompt-file"),
+                "no persona file written: nothing to pass")
+        host.put(file, "You keep the minutes.\n")
+        let claude = try line(AgentSpec(name: "a1", runtime: .claude, role: "scribe"))
+        #expect(claude.contains("--append-system-prompt-file \(file) --allowed-tools Read,Grep"), "\(claude)")
+        #expect(try line(AgentSpec(name: "a1", runtime: .codex, role: "scribe")).contains("-c 'developer_instructions=\"You keep the minutes.\\n\"'"))
+        #expect(try line(AgentSpec(name: "a1", runtime: .pi, role: "scribe")).contains("--append-system-prompt \(file) --tools read,grep"))
+        #expect(try line(AgentSpec(name: "a1", runtime: .aider, role: "scribe")).hasSuffix("--read \(file)"))
+        #expect(!(try line(AgentSpec(name: "a1", runtime: .claude))).contains("--append-system-prompt-file"), "no role, no persona")
+        let custom = AgentSpec(name: "a1", runtime: .custom, command: "my-agent --flag", role: "scribe")
+        #expect(try line(custom).hasSuffix("exec my-agent --flag"), "a roster command is left as written")
+        #expect(launch.environment(for: custom).contains { $0 == (PersonaDelivery.personaFileVariable, file) }, "and told where the file is")
+    }
+
     @Test("stopping a sidecar signals the recorded process only if it is still the same one")
     func sidecarStop() throws {
         let host = FakeHost()

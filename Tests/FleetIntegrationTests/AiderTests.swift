@@ -7,9 +7,10 @@ import Testing
 @Suite("aider for real", .serialized, .enabled(if: RealRuntimes.run(AiderInstall.problem), "\(AiderInstall.problem ?? "")"))
 struct AiderTests {
     /// A fleet of aider agents on the fake server: `(name, command)`, a nil command for the default launch.
-    func fleet(_ server: FakeOpenAIServer, agents: [(String, String?)] = [("coder", nil)], interval: Int = 15) throws -> TestFleet {
+    func fleet(_ server: FakeOpenAIServer, agents: [(String, String?)] = [("coder", nil)], interval: Int = 15, role: String? = nil) throws -> TestFleet {
         try RealRuntimes.require(AiderInstall.problem)
         let fleet = try TestFleet()
+        if role != nil { try PersonaProbe.install(in: fleet) }
         fleet.environment["MOSAIC_RUNTIME_BIN"] = AiderInstall.binDirectory
         let work = fleet.home + "/work"
         try FileIO.makeDirectory(work, mode: 0o755)
@@ -22,7 +23,7 @@ struct AiderTests {
             "AIDER_MODEL": "openai/fake",
         ].sorted { $0.key < $1.key }.map { "      \($0.key): \"\($0.value)\"\n" }.joined()
         let yaml = agents.map { name, command in
-            "  - name: \(name)\n    runtime: aider\n    model: openai/fake\n    effort: low\n    workdir: \(work)\n"
+            "  - name: \(name)\n    runtime: aider\n    model: openai/fake\n    effort: low\n    workdir: \(work)\n" + (role.map { "    role: \($0)\n" } ?? "")
                 + (command.map { "    command: \"\($0)\"\n" } ?? "") + "    env:\n" + env
         }.joined()
         try fleet.writeRoster(agents: yaml, interval: interval)
@@ -38,8 +39,8 @@ struct AiderTests {
 
     @Test("up: aider runs as the pane's process, healthy through its sidecar; busy while it answers, then waiting; ps shows runtime, model, effort")
     func upBusyWaiting() async throws {
-        let server = try FakeOpenAIServer(delay: 2)
-        let fleet = try fleet(server)
+        let server = try FakeOpenAIServer(delay: 2, find: PersonaProbe.marker)
+        let fleet = try fleet(server, role: PersonaProbe.role)
         let up = try await fleet.mosaic(["fleet", "up"])
         #expect(up.status == 0, "\(up.stdout) \(up.stderr)")
         try await fleet.waitUntil("the heartbeat is healthy", timeout: .seconds(30)) {
@@ -73,6 +74,7 @@ struct AiderTests {
         try await fleet.waitUntil("the sidecar is gone") { fleet.sidecars.isEmpty }
         let left = try FileManager.default.contentsOfDirectory(atPath: fleet.paths.runDirectory)
         #expect(left.isEmpty, "run directory still holds \(left)")
+        PersonaProbe.expectDelivered(server, "aider")
     }
 
     @Test("send --verify to aider: accepted on the pane's evidence; an operator's draft is refused and left alone; --force clears it; reset types /clear")

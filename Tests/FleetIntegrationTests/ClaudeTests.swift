@@ -12,9 +12,11 @@ struct ClaudeTests {
     /// A fleet of Claude Code agents on the fake server. Claude Code's own state goes to a HOME of
     /// the test's, prepared as after a first run: onboarding done, the test key approved, the
     /// workdir trusted (otherwise it asks, or tries the real service first).
-    func fleet(_ server: FakeOpenAIServer, agents: [String] = ["claude1"], interval: Int = 15, manager: UserManager? = nil) throws -> TestFleet {
+    func fleet(_ server: FakeOpenAIServer, agents: [String] = ["claude1"], interval: Int = 15, manager: UserManager? = nil,
+               role: String? = nil) throws -> TestFleet {
         try RealRuntimes.require(RuntimeInstall.problem)
         let fleet = try manager.map { try TestFleet(manager: $0) } ?? TestFleet()
+        if role != nil { try PersonaProbe.install(in: fleet) }
         fleet.environment["MOSAIC_RUNTIME_BIN"] = RuntimeInstall.claudeBin
         let work = fleet.home + "/work", claudeHome = fleet.home + "/claude-home"
         try FileIO.makeDirectory(work, mode: 0o755)
@@ -35,7 +37,7 @@ struct ClaudeTests {
             "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1",
         ].sorted { $0.key < $1.key }.map { "      \($0.key): \"\($0.value)\"\n" }.joined()
         let yaml = agents.map { name in
-            "  - name: \(name)\n    runtime: claude\n    model: fake-model\n    effort: low\n    workdir: \(work)\n    env:\n" + env
+            "  - name: \(name)\n    runtime: claude\n    model: fake-model\n    effort: low\n    workdir: \(work)\n" + (role.map { "    role: \($0)\n" } ?? "") + "    env:\n" + env
         }.joined()
         try fleet.writeRoster(agents: yaml, interval: interval)
         return fleet
@@ -60,8 +62,8 @@ struct ClaudeTests {
 
     @Test("up: Claude Code runs as the pane's process, healthy; send --verify is accepted on its UserPromptSubmit hook's acknowledgement; busy, then waiting")
     func upSendBusyWaiting() async throws {
-        let server = try FakeOpenAIServer(delay: 3)
-        let fleet = try fleet(server)
+        let server = try FakeOpenAIServer(delay: 3, find: PersonaProbe.marker)
+        let fleet = try fleet(server, role: PersonaProbe.role)
         let up = try await fleet.mosaic(["fleet", "up"])
         #expect(up.status == 0, "\(up.stdout) \(up.stderr)")
         try await fleet.waitUntil("the heartbeat is healthy", timeout: .seconds(30)) {
@@ -96,6 +98,7 @@ struct ClaudeTests {
         try await fleet.waitUntil("the sidecar is gone") { fleet.sidecars.isEmpty }
         let left = try FileManager.default.contentsOfDirectory(atPath: fleet.paths.runDirectory)
         #expect(left.isEmpty, "run directory still holds \(left) (the per-agent settings file must go)")
+        PersonaProbe.expectDelivered(server, "claude")
     }
 
     @Test("a tool call: waiting for approval while Claude Code asks; send types nothing into the dialog; approved, the tool runs, then waiting for input")

@@ -11,9 +11,10 @@ struct CodexTests {
     /// in a CODEX_HOME of the test's: a custom model provider on the fake server (Responses API,
     /// key from FAKE_OPENAI_KEY), the workdir trusted (no trust prompt), no update check, no
     /// analytics.
-    func fleet(_ server: FakeOpenAIServer, interval: Int = 15) throws -> TestFleet {
+    func fleet(_ server: FakeOpenAIServer, interval: Int = 15, role: String? = nil) throws -> TestFleet {
         try RealRuntimes.require(RuntimeInstall.problem)
         let fleet = try TestFleet()
+        if role != nil { try PersonaProbe.install(in: fleet) }
         fleet.environment["MOSAIC_RUNTIME_BIN"] = RuntimeInstall.codexBin
         // Codex looks its trust entry up by the canonical path of its working directory.
         let home = Self.realPath(fleet.home)
@@ -26,6 +27,7 @@ struct CodexTests {
                 model: fake-model
                 effort: low
                 workdir: \(work)
+            \(role.map { "    role: \($0)" } ?? "")
                 env:
                   CODEX_HOME: "\(codexHome)"
                   HOME: "\(home)/user"
@@ -113,8 +115,8 @@ struct CodexTests {
 
     @Test("up: codex runs as the pane's process, healthy through its sidecar; -m and the effort reach the model; busy from its title while it works, waiting for input after a turn (notify) and after an interrupted one (title); ps shows runtime, model, effort; down leaves nothing")
     func upNotifyDown() async throws {
-        let server = try FakeOpenAIServer(delay: 3)
-        let fleet = try fleet(server)
+        let server = try FakeOpenAIServer(delay: 3, find: PersonaProbe.marker)
+        let fleet = try fleet(server, role: PersonaProbe.role)
         let up = try await fleet.mosaic(["fleet", "up"])
         #expect(up.status == 0, "\(up.stdout) \(up.stderr)")
         try await fleet.waitUntil("the heartbeat is healthy", timeout: .seconds(30)) {
@@ -180,6 +182,7 @@ struct CodexTests {
         try await fleet.waitUntil("no process of this fleet is left", timeout: .seconds(10)) { processes(of: fleet).isEmpty }
         let left = try FileManager.default.contentsOfDirectory(atPath: fleet.paths.runDirectory)
         #expect(left.isEmpty, "run directory still holds \(left)")
+        PersonaProbe.expectDelivered(server, "codex")
     }
 
     @Test("a command that needs approval: waiting for approval from codex's title; send types nothing, not even with --force; approved, it runs; declined, waiting for input")

@@ -13,9 +13,10 @@ struct PiTests {
     /// A fleet of pi agents on the fake server. pi's own state goes to a HOME of the test's,
     /// whose agent directory (`~/.pi/agent`) names the fake server as provider `fake` with one
     /// model, `fake-model`, that can think (so `--thinking low` applies).
-    func fleet(_ server: FakeOpenAIServer, agents: [String] = ["pi1"], interval: Int = 15) throws -> TestFleet {
+    func fleet(_ server: FakeOpenAIServer, agents: [String] = ["pi1"], interval: Int = 15, role: String? = nil) throws -> TestFleet {
         try RealRuntimes.require(RuntimeInstall.problem)
         let fleet = try TestFleet()
+        if role != nil { try PersonaProbe.install(in: fleet) }
         fleet.environment["MOSAIC_RUNTIME_BIN"] = RuntimeInstall.piBin
         let piHome = fleet.home + "/pi-home", work = piHome + "/work"
         try FileIO.makeDirectory(work, mode: 0o755)
@@ -27,7 +28,7 @@ struct PiTests {
         try JSONSerialization.data(withJSONObject: models).write(to: URL(fileURLWithPath: piHome + "/.pi/agent/models.json"))
         let env = ["HOME": piHome, "PI_OFFLINE": "1"].sorted { $0.key < $1.key }.map { "      \($0.key): \"\($0.value)\"\n" }.joined()
         let yaml = agents.map { name in
-            "  - name: \(name)\n    runtime: pi\n    model: fake-model\n    effort: low\n    workdir: \(work)\n    env:\n" + env
+            "  - name: \(name)\n    runtime: pi\n    model: fake-model\n    effort: low\n    workdir: \(work)\n" + (role.map { "    role: \($0)\n" } ?? "") + "    env:\n" + env
         }.joined()
         try fleet.writeRoster(agents: yaml, interval: interval)
         return fleet
@@ -47,8 +48,8 @@ struct PiTests {
 
     @Test("up: pi runs as the pane's process, healthy; send --verify is accepted on its input event's acknowledgement; busy, then waiting")
     func upSendBusyWaiting() async throws {
-        let server = try FakeOpenAIServer(delay: 4)
-        let fleet = try fleet(server)
+        let server = try FakeOpenAIServer(delay: 4, find: PersonaProbe.marker)
+        let fleet = try fleet(server, role: PersonaProbe.role)
         let up = try await fleet.mosaic(["fleet", "up"])
         #expect(up.status == 0, "\(up.stdout) \(up.stderr)")
         try await fleet.waitUntil("the heartbeat is healthy and the pane's process is named pi", timeout: .seconds(30)) {
@@ -90,6 +91,7 @@ struct PiTests {
         #expect(left.isEmpty, "run directory still holds \(left) (the extension file must go)")
         let pid = try #require(row.runtimePid)
         try await fleet.waitUntil("pi itself is gone") { kill(pid_t(pid), 0) != 0 }
+        PersonaProbe.expectDelivered(server, "pi")
     }
 
     @Test("an operator's draft in pi's editor is refused and left alone; --force clears it (one C-c) and sends; pi is still running")

@@ -19,7 +19,8 @@ final class FakeOpenAIServer: @unchecked Sendable {
     private let directory: String
 
     /// `streamFirst`: Messages API answers stream this text at once, then the rest after `delay`.
-    init(delay: Double = 2, reply: String = "Fake reply.", streamFirst: String? = nil) throws {
+    /// `find`: each model request's log line says whether this text was anywhere in its body.
+    init(delay: Double = 2, reply: String = "Fake reply.", streamFirst: String? = nil, find: String? = nil) throws {
         directory = try TestFleet.makeTempDirectory("fake-openai")
         log = directory + "/requests.jsonl"
         let portFile = directory + "/port"
@@ -28,7 +29,8 @@ final class FakeOpenAIServer: @unchecked Sendable {
         do {
             process = try ChildProcess(Invocation("python3", [Repository.root + "/Tests/Fixtures/fake-openai-server.py", "--port-file", portFile,
                                                                "--delay", String(delay), "--reply", reply, "--log", log, "--lifetime", "600"]
-                                                   + (streamFirst.map { ["--stream-first", $0] } ?? [])))
+                                                   + (streamFirst.map { ["--stream-first", $0] } ?? [])
+                                                   + (find.map { ["--find", $0] } ?? [])))
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
@@ -62,6 +64,26 @@ final class FakeOpenAIServer: @unchecked Sendable {
         (FileIO.readSmall(log, limit: 1 << 22) ?? "").split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
+    }
+}
+
+/// A role of the test's own whose persona holds a marker the fake model server looks for: the
+/// proof that a persona reaches a real runtime's first request without being typed.
+enum PersonaProbe {
+    static let role = "persona-probe"
+    static let marker = "MOSAIC-PERSONA-MARKER-31337"
+    static let yaml = "summary: proves the persona reaches the model\npersona: |\n  You are the persona probe (\(marker)). Answer briefly.\n"
+
+    static func install(in fleet: TestFleet) throws {
+        try FileIO.makeDirectory(fleet.home + "/roles", mode: 0o755)
+        try FileIO.writeAtomically(yaml, to: fleet.home + "/roles/\(role).yaml", mode: 0o644)
+    }
+
+    /// The first model request carried the marker, and no user message did (nobody typed it).
+    static func expectDelivered(_ server: FakeOpenAIServer, _ runtime: String) {
+        let models = server.requests.filter { $0["found"] != nil }
+        #expect(models.first?["found"] as? Bool == true, "\(runtime)'s first model request lacks the persona: \(models.first ?? [:])")
+        #expect(!server.userMessages.contains { $0.contains(marker) }, "the persona was typed as a message")
     }
 }
 

@@ -61,6 +61,9 @@ public protocol Host: ProcessRunner {
     /// its output appended to `log`; returns its pid.
     func spawnDetached(_ invocation: Invocation, log: String) throws -> Int32
     func exec(_ invocation: Invocation) throws -> Never
+    /// Runs a program on this process's own terminal (stdin, stdout and stderr inherited) and
+    /// waits until it ends; returns its exit status (`fleet top` handing the screen to `agent watch`).
+    func runOnTerminal(_ invocation: Invocation) throws -> Int32
     /// Sends `signal` to `pid`; false if there is no such process (or it is not ours).
     @discardableResult func signal(_ pid: Int32, _ signal: Int32) -> Bool
     /// Blocks until every one of `pids` has ended (gone or a zombie) or `timeout` passed; true if
@@ -113,6 +116,9 @@ public protocol ExitWatch: Sendable {
 }
 
 extension Host {
+    public func runOnTerminal(_ invocation: Invocation) throws -> Int32 {
+        throw ProcessError.spawnFailed(invocation.executable, errno: ENOTSUP)
+    }
     public func exitWatch(onExit: @escaping @Sendable (Int32) -> Void) -> (any ExitWatch)? { nil }
     public func readFile(_ path: String) -> String? { readFile(path, limit: 65536) }
     public func fileExists(_ path: String) -> Bool { status(path) != nil }

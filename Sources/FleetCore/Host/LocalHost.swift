@@ -72,6 +72,13 @@ public struct LocalHost: Host {
 
     public func exec(_ invocation: Invocation) throws -> Never { try LongRunning.exec(invocation) }
 
+    public func runOnTerminal(_ invocation: Invocation) throws -> Int32 {
+        let child = try ChildProcess(invocation, stdin: .descriptor(STDIN_FILENO), stdout: .descriptor(STDOUT_FILENO),
+                                     stderr: .descriptor(STDERR_FILENO))
+        _ = child.wait()
+        return child.terminationStatus ?? 1
+    }
+
     public func spawnDetached(_ invocation: Invocation, log: String) throws -> Int32 {
         try ChildProcess(invocation, stdout: .file(log), stderr: .file(log), newSession: true).pid
     }

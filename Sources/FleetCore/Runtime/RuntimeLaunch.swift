@@ -117,7 +117,24 @@ public struct RuntimeLaunch: Sendable {
         guard let resolved = context.host.findExecutable(binary, path: dirs.joined(separator: ":")) else {
             throw LaunchError.runtimeNotFound(agent: agent.name, binary: binary, searched: dirs)
         }
-        return .shell(prefix + ShellQuote.join([resolved] + runtime.launch(integrationContext(for: agent)).arguments))
+        let persona = personaDelivery(for: agent).map { $0.arguments + $0.toolArguments } ?? []
+        return .shell(prefix + ShellQuote.join([resolved] + runtime.launch(integrationContext(for: agent)).arguments + persona))
+    }
+
+    /// How the agent's role persona reaches its runtime (docs/personas.md): from the persona file
+    /// the launch wrote before (`PersonaFile.prepare`), with the role's tools where the runtime
+    /// can be limited. Nil for an agent without a role, or whose role names no role in the library.
+    public func personaDelivery(for agent: AgentSpec) -> PersonaDelivery? {
+        guard let name = agent.role else { return nil }
+        let file = PersonaFile(runDirectory: context.paths.runDirectory, agent: agent.name)
+        guard let text = context.host.readFile(file.path, limit: 1 << 20) else { return nil }
+        let library = try? RoleLibrary.load(directory: RoleLibrary.directory(home: context.paths.home), host: context.host)
+        let tools = library?.roles.first { $0.name == name }?.tools ?? []
+        // A roster `command:` decides for itself: it is told where the file is.
+        if let command = agent.command, !command.isEmpty {
+            return PersonaDelivery(mechanism: .environmentFile, environment: [(PersonaDelivery.personaFileVariable, file.path)])
+        }
+        return Runtimes.of(agent.runtime).persona(file: file.path, text: text, tools: tools)
     }
 
     /// `(mosaic internal sidecar … --pid $$ …&)`: `$$` is the pane's shell, which the `exec` that
@@ -156,6 +173,7 @@ public struct RuntimeLaunch: Sendable {
         // The integration's own settings (aider's AIDER_*, opencode's config directory); the
         // roster's env comes last and wins.
         env += Runtimes.of(agent.runtime).launch(integrationContext(for: agent)).environment
+        env += personaDelivery(for: agent)?.environment ?? []
         env += agent.env.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         return env
     }

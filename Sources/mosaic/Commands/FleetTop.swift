@@ -148,15 +148,8 @@ struct TopSession {
 
     /// `agent watch` on this terminal, in the foreground; returns its exit status.
     func watch(_ agent: String) -> Int32 {
-        do {
-            let child = try ChildProcess(Invocation(context.mosaicExecutable, ["agent", "watch", agent, "--home", context.paths.home]),
-                                         stdin: .descriptor(STDIN_FILENO), stdout: .descriptor(STDOUT_FILENO),
-                                         stderr: .descriptor(STDERR_FILENO))
-            _ = child.wait()
-            return child.terminationStatus ?? 1
-        } catch {
-            return 1
-        }
+        (try? context.host.runOnTerminal(Invocation(context.mosaicExecutable, ["agent", "watch", agent, "--home", context.paths.home],
+                                                     timeout: .seconds(366 * 86400)))) ?? 1
     }
 
     /// Runs one verb of this mosaic on this home, its output captured.

@@ -27,10 +27,16 @@ import Foundation
 /// (`~/.pi/agent`, or `PI_CODING_AGENT_DIR`), `"api": "openai-completions"`.
 public struct PiRuntime: Runtime {
     // pi 1.0.3 (pi4py fork): `--append-system-prompt` takes text or a file's path; `--tools` is an
-    // allowlist of tool names.
+    // allowlist of tool names, lowercase (read, grep, bash). A role's Claude-style names map to
+    // them: `Read` → read, `Bash(git diff:*)` → bash (pi cannot narrow a tool to some commands).
     public func persona(file: String, text: String, tools: [String]) -> PersonaDelivery {
-        .init(mechanism: .systemPromptFlag, arguments: ["--append-system-prompt", file],
-              toolArguments: tools.isEmpty ? [] : ["--tools", tools.joined(separator: ",")])
+        var names: [String] = []
+        for tool in tools {
+            let name = String(tool.prefix { $0 != "(" }).trimmingCharacters(in: .whitespaces).lowercased()
+            if !name.isEmpty && !names.contains(name) { names.append(name) }
+        }
+        return .init(mechanism: .systemPromptFlag, arguments: ["--append-system-prompt", file],
+                     toolArguments: names.isEmpty ? [] : ["--tools", names.joined(separator: ",")])
     }
 
     public var kind: RuntimeKind { .pi }
