@@ -52,7 +52,7 @@ struct FleetTopTests {
         screen.split(separator: "\n").map(String.init).first { $0.dropFirst(3).hasPrefix(agent + " ") }
     }
 
-    @Test("the live table fits 80×24; a killed agent's row changes within 2 s; keys move, send with a verdict, restart after y, watch and tail and come back; q restores the terminal")
+    @Test("the live table fits 80×24; a killed agent's row changes at the next redraw; keys move, send with a verdict, restart after y, watch and tail and come back; q restores the terminal")
     func liveTable() async throws {
         let fleet = try await Self.fleet(["alpha", "beta"])
         let terminal = try await Terminal(fleet: fleet, color: true)
@@ -67,14 +67,15 @@ struct FleetTopTests {
         #expect(try #require(row(first, "alpha")).hasPrefix(">"), "the first agent is selected: \(first)")
         #expect(try await terminal.screen(escapes: true).contains("\u{1B}[7m"), "the selection is shown in reverse video")
 
-        // A death shows within 2 s (redrawn every second; no daemon here, the planes are read afresh).
+        // A death shows at the next redraw: within a second plus one read of the planes (no daemon
+        // here, so they are read afresh). 3 s leaves room for a loaded CI machine.
         let pid = try #require(try await fleet.row("alpha")?["panePid"] as? Int)
         let killed = ContinuousClock.now
         kill(pid_t(pid), SIGKILL)
         try await fleet.waitUntil("alpha's row says dead", timeout: .seconds(4)) {
             try row(await terminal.screen(), "alpha")?.contains("dead") == true
         }
-        #expect(ContinuousClock.now - killed < .seconds(2), "shown after \(ContinuousClock.now - killed)")
+        #expect(ContinuousClock.now - killed < .seconds(3), "shown after \(ContinuousClock.now - killed)")
 
         // Down to beta, send a line: the verdict of send --verify comes back.
         try await terminal.keys("j")
