@@ -66,19 +66,20 @@ public enum OpenFileLimit {
 /// Follows the ends of a changing set of processes (see `Host.exitWatch`): one pidfd per process
 /// and a wake pipe, polled by a thread of its own, so a process's end is known the moment the
 /// kernel makes it a zombie, whoever its parent is and whether or not the parent reaps it.
-final class LocalExitWatch: ExitWatch, @unchecked Sendable {
-    // @unchecked: every mutable field is behind `state`; `wake` is written once, in init.
+final class LocalExitWatch: ExitWatch, Sendable {
     private struct State {
         var wanted: Set<Int32> = []
         var stopped = false
     }
     private let state = Mutex(State())
-    private var wake: [Int32] = [-1, -1]
+    private let wake: [Int32]
     private let onExit: @Sendable (Int32) -> Void
 
     /// Nil where pidfds are missing (glibc before 2.36, a kernel before 5.3) or no pipe can be made.
     init?(onExit: @escaping @Sendable (Int32) -> Void) {
-        guard ProcessExit.pidfdOpen != nil, SpawnRunner.makePipe(&wake) else { return nil }
+        var pipe: [Int32] = [-1, -1]
+        guard ProcessExit.pidfdOpen != nil, SpawnRunner.makePipe(&pipe) else { return nil }
+        wake = pipe
         _ = fcntl(wake[0], F_SETFL, O_NONBLOCK)
         _ = fcntl(wake[1], F_SETFL, O_NONBLOCK)
         self.onExit = onExit

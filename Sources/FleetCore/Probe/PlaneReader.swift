@@ -7,7 +7,10 @@ public struct PlaneReader: Sendable {
 
     public init(context: FleetContext) { self.context = context }
 
-    public func read(roster: Roster, probeTimeout: Duration? = nil, clock: (@Sendable () -> Date)? = nil) async throws -> PlaneReadings {
+    /// `lifecycle: false` leaves the daemon's lifecycle report unread: the daemon itself has no use
+    /// for its own report, and decoding it is a tenth of a tick's cost at 1000 agents (measured).
+    public func read(roster: Roster, probeTimeout: Duration? = nil, clock: (@Sendable () -> Date)? = nil,
+                     lifecycle: Bool = true) async throws -> PlaneReadings {
         let tmux = try context.tmux(for: roster)
         let systemctl = context.systemctl
         let store = context.heartbeats
@@ -71,7 +74,7 @@ public struct PlaneReader: Sendable {
             enabledUnits: unitList == nil ? nil : enabledUnits,
             linger: unitList == nil ? nil : context.lingerEnabled,
             processes: processes, heartbeats: heartbeats, lastOutput: lastOutput, probes: probes, systemdError: systemdError,
-            lifecycle: context.host.readFile(context.paths.lifecycleReport, limit: 1 << 22).flatMap(LifecycleReport.parse))
+            lifecycle: lifecycle ? context.host.readFile(context.paths.lifecycleReport, limit: 1 << 22).flatMap(LifecycleReport.parse) : nil)
     }
 
     /// `nil` when no user manager is reachable; a failure when it is but would not answer.

@@ -175,9 +175,9 @@ struct TopSession {
     }
 }
 
-/// The terminal in raw mode on the alternate screen, and back exactly as it was.
-final class RawTerminal: @unchecked Sendable {
-    // @unchecked: used from the command's task only; `saved` is written once per enter.
+/// The terminal in raw mode on the alternate screen, and back exactly as it was. Used by the
+/// command's own task only (not Sendable).
+final class RawTerminal {
     private var saved = termios()
     private var active = false
 
