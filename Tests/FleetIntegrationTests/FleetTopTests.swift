@@ -23,7 +23,12 @@ struct FleetTopTests {
             let command = ShellQuote.join(env + [fleet.binary, "fleet", "top"]) + "; echo exit=$?; stty -a; sleep 600"
             try await tmux.run(["new-session", "-d", "-x", "80", "-y", "24", "-s", "t", command])
         }
-        deinit { _ = try? SpawnRunner.runBlocking(tmux.invocation(["kill-server"])) }
+        deinit {
+            _ = try? SpawnRunner.runBlocking(tmux.invocation(["kill-server"]))
+            // kill-server leaves the socket file behind; it is this test's own, so it goes too.
+            let tmpdir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+            unlink("\(tmpdir)/tmux-\(getuid())/\(tmux.socket.name)")
+        }
 
         func screen(escapes: Bool = false) async throws -> String {
             try await tmux.run(["capture-pane", "-p", "-t", "=t:"] + (escapes ? ["-e"] : [])).stdout
@@ -117,7 +122,11 @@ struct FleetTopTests {
         #expect(try await fleet.row("alpha")?["paneAlive"] as? Bool == true)
 
         try await terminal.keys("q")
-        try await fleet.waitUntil("top exits 0") { try await terminal.screen().contains("exit=0") }
+        // stty -a's output (it always names eol2) follows the exit status.
+        try await fleet.waitUntil("top exits 0") {
+            let screen = try await terminal.screen()
+            return screen.contains("exit=0") && screen.contains("eol2")
+        }
         let after = try await terminal.screen()
         #expect(after.contains(" icanon") && after.contains(" echo ") && !after.contains("-icanon"), "the terminal is cooked again: \(after)")
         #expect(!after.contains("AGENT"), "the alternate screen is left: \(after)")
@@ -135,7 +144,10 @@ struct FleetTopTests {
 
         let pid = try #require(try await terminal.topPid())
         kill(pid, SIGTERM)
-        try await fleet.waitUntil("top exits on SIGTERM") { try await terminal.screen().contains("exit=143") }
+        try await fleet.waitUntil("top exits on SIGTERM") {
+            let screen = try await terminal.screen()
+            return screen.contains("exit=143") && screen.contains("eol2")
+        }
         let after = try await terminal.screen()
         #expect(after.contains(" icanon") && !after.contains("-icanon") && !after.contains("-echo "), "\(after)")
     }
