@@ -98,10 +98,10 @@ struct PaneEventParserTests {
         #expect(Self.feed(&parser, ["%exit"]).exit == .some(nil))
     }
 
-    @Test("the watcher's client is a read-only control client that ignores size and pane output")
+    @Test("the watcher's client is a read-only control client that ignores size and pane output, and never starts a server")
     func invocation() throws {
         let tmux = Tmux(socket: try TmuxSocket("s1"), configFile: "/h/tmux.conf", runner: SpawnRunner())
         let inv = tmux.paneEventsInvocation(holderSession: "_holder")
-        #expect(inv.arguments == ["-L", "s1", "-f", "/h/tmux.conf", "-C", "attach-session", "-f", "read-only,ignore-size,no-output", "-t", "=_holder"])
+        #expect(inv.arguments == ["-L", "s1", "-f", "/h/tmux.conf", "-N", "-C", "attach-session", "-f", "read-only,ignore-size,no-output", "-t", "=_holder"])
     }
 }

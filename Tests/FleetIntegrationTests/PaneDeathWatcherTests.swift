@@ -136,6 +136,21 @@ struct PaneDeathWatcherTests {
         #expect(log.first { if case .detached = $0 { true } else { false } } == nil)
     }
 
+    @Test("with no server running, the watcher ends at once and starts no server (which would take the holder unit's socket)")
+    func noServerStarted() async throws {
+        let fleet = try TestFleet()
+        try fleet.writeRoster(agents: TestFleet.stubs(["solo"]))
+        let log = EventLog()
+        let consumer = log.consume(try PaneDeathWatcher(tmux: fleet.tmux, holderSession: Roster.defaultHolderSession).events())
+        defer { consumer.cancel() }
+        try await fleet.waitUntil("the stream ends") { log.finished }
+        #expect(log.first { $0 == .watching } == nil)
+        // A server started for the attach would answer "no sessions" and exit at once, but leave its
+        // socket file: that file is the trace of it.
+        let tmpdir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        #expect(!FileManager.default.fileExists(atPath: "\(tmpdir)/tmux-\(getuid())/\(fleet.tmux.socket.name)"), "the watcher started a tmux server")
+    }
+
     @Test("a killed holder session detaches the watcher while the agents run on")
     func holderKilled() async throws {
         let fleet = try await startFleet(["solo"])

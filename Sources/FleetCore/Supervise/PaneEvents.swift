@@ -177,10 +177,13 @@ public struct PaneEventParser: Sendable {
 
 extension Tmux {
     /// The watcher's control-mode client on the holder session: read-only, size ignored (it never
-    /// drives a window's size), no pane output. It exits when its stdin closes.
+    /// drives a window's size), no pane output. It exits when its stdin closes. `-N`: attach-session
+    /// starts a server when none runs (measured: a fresh server answers "no sessions" and exits);
+    /// the daemon retries every second while the server is down, and each such server took the
+    /// socket from the holder unit's `tmux -D` at boot, which then failed, and the agents bound to it.
     public func paneEventsInvocation(holderSession: String) -> Invocation {
         var inv = invocation(["attach-session", "-f", "read-only,ignore-size,no-output", "-t", "=\(holderSession)"])
-        inv.arguments.insert("-C", at: inv.arguments.count - 5)
+        inv.arguments.insert(contentsOf: ["-N", "-C"], at: inv.arguments.count - 5)
         inv.timeout = .seconds(366 * 86400)
         return inv
     }
