@@ -238,10 +238,15 @@ public struct PaneDeathWatcher: Sendable {
             do {
                 while let data = child.readLine() {
                     let line = String(decoding: data, as: UTF8.self)
-                    let (step, live) = parser.withLock { parser in (parser.feed(line), Set(parser.live.keys)) }
+                    // The live pids are taken only when a reply ended (a listing was absorbed), not
+                    // for each of a listing's lines.
+                    let (step, live) = parser.withLock { parser in
+                        let step = parser.feed(line)
+                        return (step, step.events.isEmpty && step.send.isEmpty ? nil : Set(parser.live.keys))
+                    }
                     // Yielded before the watch is told the new pids: `.watching` comes first.
                     for event in step.events { continuation.yield(event) }
-                    if !step.events.isEmpty || !step.send.isEmpty { exits?.watch(live) }
+                    if let live { exits?.watch(live) }
                     if let reason = step.exit { exit = reason; break }
                     for command in step.send { try child.send(command) }
                 }
