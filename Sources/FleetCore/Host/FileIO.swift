@@ -5,6 +5,9 @@ import Glibc
 
 /// Small file helpers with errors that name the path.
 public enum FileIO {
+    /// A pipe with close-on-exec set on both ends, so no child spawned meanwhile inherits it.
+    public static func pipe(_ fds: inout [Int32]) -> Bool { SpawnRunner.makePipe(&fds) }
+
     public struct Failure: Error, CustomStringConvertible {
         public var path: String
         public var reason: String

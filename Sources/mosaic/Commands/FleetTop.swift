@@ -218,8 +218,8 @@ enum TopSignals {
     static let handled = [SIGTERM, SIGHUP, SIGINT, SIGWINCH]
 
     static func install() {
-        guard pipe[0] < 0, Glibc.pipe(&pipe) == 0 else { return }
-        for fd in pipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC); _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
+        guard pipe[0] < 0, FileIO.pipe(&pipe) else { return }
+        for fd in pipe { _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
         for number in handled {
             signal(number) { caught in
                 var byte = UInt8(truncatingIfNeeded: caught)
@@ -243,7 +243,8 @@ struct KeyReader {
     init(continuation: AsyncStream<TopSession.Input>.Continuation) { self.continuation = continuation }
 
     mutating func start() {
-        guard pipe(&control) == 0 else { return }
+        // Close-on-exec: the verbs top runs meanwhile (send, restart, tail) must not inherit it.
+        guard FileIO.pipe(&control) else { return }
         let done = DispatchSemaphore(value: 0)
         self.done = done
         let stopRead = control[0], continuation = self.continuation
