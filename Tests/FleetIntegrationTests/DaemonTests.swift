@@ -250,21 +250,7 @@ struct DaemonTests {
     func follow() async throws {
         let fleet = try Self.fleet(["f"])
         try await fleet.mosaic(["fleet", "up"])
-        let output = try TestFleet.makeTempDirectory("follow") + "/out"
-        defer { try? FileManager.default.removeItem(atPath: (output as NSString).deletingLastPathComponent) }
-        let follower = try ChildProcess(Invocation(fleet.binary, ["fleet", "events", "--follow", "--json", "--since", "1s"],
-                                                   environment: fleet.environment), stdout: .file(output))
-        defer { follower.stop(grace: 1) }
-        try await Task.sleep(for: .milliseconds(500))
-        let pid = try #require(try await fleet.row("f")?["panePid"] as? Int)
-        kill(pid_t(pid), SIGKILL)
-        try await fleet.waitUntil("the exit reaches the follower", timeout: .seconds(15)) {
-            (FileIO.readSmall(output, limit: 1 << 20) ?? "").split(separator: "\n").contains { line in
-                let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-                return object?["kind"] as? String == "agent-exited" && object?["agent"] as? String == "f"
-            }
-        }
-        #expect(follower.isRunning, "--follow keeps following")
+        try await expectFollowSeesAKill(fleet, agent: "f")
         try await stopAll(fleet)
     }
 
@@ -291,22 +277,28 @@ struct DaemonTests {
         }
         #expect(!(FileIO.readSmall(log, limit: 1 << 20) ?? "").contains("gets no live events"), "\(FileIO.readSmall(log, limit: 1 << 20) ?? "")")
 
+        try await expectFollowSeesAKill(fleet, agent: "f")
+        #expect((FileIO.readSmall(log, limit: 1 << 20) ?? "").contains("polled"), "the daemon says its journal is polled")
+    }
+
+    /// `fleet events --follow` runs while `agent` is killed: the daemon's agent-exited event reaches
+    /// it live, and it keeps following.
+    func expectFollowSeesAKill(_ fleet: TestFleet, agent: String) async throws {
         let output = try TestFleet.makeTempDirectory("follow") + "/out"
         defer { try? FileManager.default.removeItem(atPath: (output as NSString).deletingLastPathComponent) }
         let follower = try ChildProcess(Invocation(fleet.binary, ["fleet", "events", "--follow", "--json", "--since", "1s"],
                                                    environment: fleet.environment), stdout: .file(output))
         defer { follower.stop(grace: 1) }
         try await Task.sleep(for: .milliseconds(500))
-        let pid = try #require(try await fleet.row("f")?["panePid"] as? Int)
+        let pid = try #require(try await fleet.row(agent)?["panePid"] as? Int)
         kill(pid_t(pid), SIGKILL)
         try await fleet.waitUntil("the exit reaches the follower", timeout: .seconds(15)) {
             (FileIO.readSmall(output, limit: 1 << 20) ?? "").split(separator: "\n").contains { line in
                 let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-                return object?["kind"] as? String == "agent-exited" && object?["agent"] as? String == "f"
+                return object?["kind"] as? String == "agent-exited" && object?["agent"] as? String == agent
             }
         }
         #expect(follower.isRunning, "--follow keeps following")
-        #expect((FileIO.readSmall(log, limit: 1 << 20) ?? "").contains("polled"), "the daemon says its journal is polled")
     }
 
     /// `fleet down`, which stops the daemon too; then nothing of the fleet runs.

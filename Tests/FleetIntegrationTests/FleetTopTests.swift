@@ -26,8 +26,7 @@ struct FleetTopTests {
         deinit {
             _ = try? SpawnRunner.runBlocking(tmux.invocation(["kill-server"]))
             // kill-server leaves the socket file behind; it is this test's own, so it goes too.
-            let tmpdir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-            unlink("\(tmpdir)/tmux-\(getuid())/\(tmux.socket.name)")
+            unlink(TestFleet.socketFile(tmux.socket.name))
         }
 
         func screen(escapes: Bool = false) async throws -> String {

@@ -147,8 +147,7 @@ struct PaneDeathWatcherTests {
         #expect(log.first { $0 == .watching } == nil)
         // A server started for the attach would answer "no sessions" and exit at once, but leave its
         // socket file: that file is the trace of it.
-        let tmpdir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        #expect(!FileManager.default.fileExists(atPath: "\(tmpdir)/tmux-\(getuid())/\(fleet.tmux.socket.name)"), "the watcher started a tmux server")
+        #expect(!FileManager.default.fileExists(atPath: TestFleet.socketFile(fleet.tmux.socket.name)), "the watcher started a tmux server")
     }
 
     @Test("a killed holder session detaches the watcher while the agents run on")

@@ -29,13 +29,18 @@ public final class TestFleet: @unchecked Sendable {
         environment["MOSAIC_DAEMON"] = "off"
     }
 
+    /// Where tmux puts the socket of a server started with `-L name`.
+    public static func socketFile(_ name: String) -> String {
+        let tmpdir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        return "\(tmpdir)/tmux-\(getuid())/\(name)"
+    }
+
     deinit {
         // Kill the private server whatever happened; the socket name can never be the user's.
         let kill = Invocation("tmux", ["-L", socket, "kill-server"], timeout: .seconds(5))
         Self.runQuietly(kill, timeout: 5)
         // kill-server leaves the socket file behind; it is this test's own, so it goes too.
-        let tmpdir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        unlink("\(tmpdir)/tmux-\(getuid())/\(socket)")
+        unlink(Self.socketFile(socket))
         // A runtime may outlive its pane for a moment (Claude Code writes its state as it dies of
         // SIGHUP, and recreated a removed home after a failed test): wait for every process that
         // names this home, then kill what is left, before removing it.
